@@ -1,0 +1,2 @@
+#include <gort/gort.hpp>
+int main() { return 0; }

@@ -1,0 +1,77 @@
+// detail/spawn.hpp -- how `go` hands a function and its arguments to the runtime.
+//
+// The template part only builds the goroutine's frame -- the decay-copied function and
+// arguments -- in storage the runtime reserved inside the new G (or on the heap when
+// it is large), and passes one function pointer that runs or destroys it.  Everything
+// else is type-erased in src/proc.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <new>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace gort::detail {
+
+struct G;
+
+enum class FrameOp : std::uint8_t { kRun, kDestroy };  // kRun: invoke, then destroy
+using FrameFn = void (*)(void* frame, FrameOp op);
+
+struct CallSite {
+  const char* file = nullptr;
+  const char* function = nullptr;
+  std::uint32_t line = 0;
+};
+
+struct SpawnSlot {
+  G* g;            // null: the runtime is ending, the goroutine is abandoned at birth
+  void* frame;
+  std::size_t align;
+};
+
+// Throws std::logic_error outside run().
+SpawnSlot newproc_reserve(std::size_t size, std::size_t align);
+void newproc_commit(SpawnSlot slot, FrameFn fn, const CallSite& site);
+void newproc_abort(SpawnSlot slot);  // constructing the frame threw
+
+template <class Fn, class... Args>
+struct GoFrame {
+  std::tuple<Fn, Args...> call;
+
+  template <class F, class... A>
+  explicit GoFrame(F&& f, A&&... a) : call(std::forward<F>(f), std::forward<A>(a)...) {}
+
+  static void run(void* p, FrameOp op) {
+    auto* self = static_cast<GoFrame*>(p);
+    struct Destroy {
+      GoFrame* frame;
+      ~Destroy() { frame->~GoFrame(); }
+    } destroy{self};
+    if (op == FrameOp::kRun) {
+      // Like std::thread: the copies are passed as rvalues.
+      std::apply([](Fn& fn, Args&... args) { std::invoke(std::move(fn), std::move(args)...); }, self->call);
+    }
+  }
+};
+
+template <class F, class... Args>
+void spawn(const CallSite& site, F&& f, Args&&... args) {
+  using Frame = GoFrame<std::decay_t<F>, std::decay_t<Args>...>;
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "gort::go: the function cannot be called with these arguments "
+                "(they are decay-copied and passed as rvalues; use std::ref for a reference)");
+  SpawnSlot slot = newproc_reserve(sizeof(Frame), alignof(Frame));
+  try {
+    ::new (slot.frame) Frame(std::forward<F>(f), std::forward<Args>(args)...);
+  } catch (...) {
+    newproc_abort(slot);
+    throw;
+  }
+  newproc_commit(slot, &Frame::run, site);
+}
+
+}  // namespace gort::detail

@@ -1,0 +1,13 @@
+// gort.hpp -- the whole public API (../shared/API.md).  One header per concept is
+// also available under <gort/...>.
+#pragma once
+
+#include "blocking.hpp"
+#include "coroutine.hpp"
+#include "generator.hpp"
+#include "go.hpp"
+#include "panic.hpp"
+#include "runtime.hpp"
+#include "stats.hpp"
+#include "time.hpp"
+#include "waitgroup.hpp"

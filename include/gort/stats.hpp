@@ -1,0 +1,42 @@
+// stats.hpp -- introspection: stats() and dump_goroutines().
+//
+// stats() is cheap (it sums per-P counters) and callable from anywhere, inside run()
+// or not (then the scheduler fields are zero).  dump_goroutines() prints every live
+// goroutine as Go's traceback header does -- `goroutine 7 [chan receive, 2 minutes]:`
+// -- followed by where it was created.
+//
+// Environment: GORT_SCHEDTRACE=<ms> prints a scheduler line on stderr every <ms>
+// milliseconds, like GODEBUG=schedtrace.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+
+namespace gort {
+
+struct Stats {
+  int goroutines = 0;              // live goroutines, main included
+  int procs = 0;                   // Ps (max_procs)
+  int idle_procs = 0;
+  int threads = 0;                 // Ms: OS threads running goroutines, the run() caller included
+  int idle_threads = 0;
+  int spinning_threads = 0;        // Ms looking for work to steal
+  int threads_in_blocking = 0;     // Ms inside blocking()
+  std::size_t global_runq = 0;     // goroutines in the global run queue
+  std::size_t local_runq = 0;      // in the Ps' local run queues
+  std::uint64_t spawned = 0;       // goroutines created since run() started
+  std::uint64_t context_switches = 0;
+  std::uint64_t steals = 0;        // successful steals from another P
+  std::uint64_t parks = 0;         // goroutines parked (blocked)
+  std::uint64_t blocking_calls = 0;
+  std::uint64_t handoffs = 0;      // Ps handed to another M during a long blocking() call
+  std::size_t stacks_reserved = 0; // stacks carved so far (process-wide)
+  std::size_t stacks_pooled = 0;   // free in the process-wide pool (not counting per-P caches)
+  const char* stack_guard = "";    // "madvise-guard", "mprotect" or "canary"
+};
+
+Stats stats();
+void dump_goroutines(std::ostream& out);
+
+}  // namespace gort

@@ -1,0 +1,91 @@
+// waitgroup.hpp -- gort::WaitGroup (sync.WaitGroup).
+//
+//   gort::WaitGroup wg;
+//   for (auto& job : jobs) wg.go(process, std::ref(job));   // add(1) + go + done()
+//   wg.wait();
+//
+// add(n) before starting the work, done() when a piece ends, wait() blocks until the
+// counter is zero.  A negative counter panics "sync: negative WaitGroup counter".
+// wait() parks the goroutine, or blocks a thread that is not a goroutine.  Reusable
+// once wait() has returned.  wg.go records its call site like gort::go.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <source_location>
+#include <type_traits>
+#include <utility>
+
+#include "detail/spawn.hpp"
+
+namespace gort {
+
+class WaitGroup {
+ public:
+  WaitGroup() = default;
+  WaitGroup(const WaitGroup&) = delete;
+  WaitGroup& operator=(const WaitGroup&) = delete;
+
+  void add(int delta = 1);
+  void done() { add(-1); }
+  void wait();
+
+  // add(1), then go(f, args...) with a done() when f returns or throws.  (Overloads
+  // instead of one variadic template so that the call site can be recorded.)
+  template <class F>
+  void go(F&& f, std::source_location site = std::source_location::current()) {
+    go_at(site, std::forward<F>(f));
+  }
+  template <class F, class A1>
+  void go(F&& f, A1&& a1, std::source_location site = std::source_location::current()) {
+    go_at(site, std::forward<F>(f), std::forward<A1>(a1));
+  }
+  template <class F, class A1, class A2>
+  void go(F&& f, A1&& a1, A2&& a2, std::source_location site = std::source_location::current()) {
+    go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2));
+  }
+  template <class F, class A1, class A2, class A3>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, std::source_location site = std::source_location::current()) {
+    go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
+  }
+  template <class F, class A1, class A2, class A3, class A4>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4,
+          std::source_location site = std::source_location::current()) {
+    go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
+          std::forward<A4>(a4));
+  }
+  template <class F, class A1, class A2, class A3, class A4, class A5>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
+          std::source_location site = std::source_location::current()) {
+    go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
+          std::forward<A4>(a4), std::forward<A5>(a5));
+  }
+
+ private:
+  template <class F, class... A>
+  void go_at(const std::source_location& site, F&& f, A&&... a) {
+    add(1);
+    try {
+      detail::spawn(
+          detail::CallSite{site.file_name(), site.function_name(), site.line()},
+          [](WaitGroup* wg, std::decay_t<F>&& fn, std::decay_t<A>&&... args) {
+            struct Done {
+              WaitGroup* wg;
+              ~Done() noexcept(false) { wg->done(); }
+            } done{wg};
+            std::invoke(std::move(fn), std::move(args)...);
+          },
+          this, std::forward<F>(f), std::forward<A>(a)...);
+    } catch (...) {
+      done();
+      throw;
+    }
+  }
+
+  // Go's layout: counter in the high 32 bits, waiters in the low 32, one atomic.
+  std::atomic<std::uint64_t> state_{0};
+  std::atomic<std::uint32_t> sema_{0};
+};
+
+}  // namespace gort

@@ -1,0 +1,26 @@
+// fatal.hpp -- the runtime's two ways to end the process (panic.cpp).
+//
+// Three error tiers are never mixed (STYLE.md): misuse by the caller is a panic with
+// Go's text (thrown as gort::Panic); expected outcomes are return values; a broken
+// invariant, or one of Go's fatal conditions (deadlock, stack overflow, unlock of an
+// unlocked mutex), is fatal(): not recoverable, exit status 2.
+#pragma once
+
+#include <exception>
+
+namespace gort::detail {
+
+struct G;
+
+// Prints "fatal error: <msg>", then every goroutine, and exits with status 2.
+// sched_locked: the caller holds sched.lock (the dump then reads without taking it).
+[[noreturn]] void fatal(const char* msg, bool sched_locked = false);
+
+// An exception escaped goroutine gp: Go's unrecovered-panic report, exit status 2.
+[[noreturn]] void fatal_panic(G* gp, std::exception_ptr e);
+
+// Flushes stdio and ends the process at once: no static destructors, no atexit
+// handlers, which could run while goroutines still use what they destroy.
+[[noreturn]] void exit_process(int code);
+
+}  // namespace gort::detail

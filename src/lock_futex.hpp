@@ -1,0 +1,80 @@
+// lock_futex.hpp -- Note: a one-shot sleep/wakeup on a futex (Go's note).
+//
+// An M with nothing to run sleeps on its note until another thread hands it work;
+// sysmon sleeps on one when there is nothing to watch.  Exactly one thread sleeps
+// on a note; any thread may wake it; wakeup before sleep is not lost.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "os.hpp"
+
+namespace gort::detail {
+
+class Note {
+ public:
+  void clear() { key_.store(0, std::memory_order_relaxed); }
+  void wakeup() {
+    if (key_.exchange(1, std::memory_order_release) == 0) futex_wake(&key_, 1);
+  }
+  void sleep() {
+    while (key_.load(std::memory_order_acquire) == 0) futex_wait(&key_, 0, -1);
+  }
+  // Returns true if woken, false when `ns` passed first.
+  bool sleep_for(std::int64_t ns) {
+    std::int64_t deadline = nanotime() + ns;
+    while (key_.load(std::memory_order_acquire) == 0) {
+      std::int64_t left = deadline - nanotime();
+      if (left <= 0) return false;
+      futex_wait(&key_, 0, left);
+    }
+    return true;
+  }
+  bool woken() const { return key_.load(std::memory_order_acquire) != 0; }
+
+ private:
+  std::atomic<std::uint32_t> key_{0};
+};
+
+}  // namespace gort::detail
+
+namespace gort::detail {
+
+// A futex mutex for the runtime's short critical sections (Go's lock_futex.go):
+// 0 unlocked, 1 locked, 2 locked with sleepers.  Unlike std::mutex it may be unlocked
+// by another context than the one that locked it (gopark hands the unlock to the
+// next goroutine on the thread), and it is made of atomics, so TSan sees its
+// happens-before edges across fibers.
+class Lock {
+ public:
+  void lock() {
+    std::uint32_t c = 0;
+    if (key_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
+    lock_slow();
+  }
+  bool try_lock() {
+    std::uint32_t c = 0;
+    return key_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed);
+  }
+  void unlock() {
+    if (key_.exchange(0, std::memory_order_release) == 2) futex_wake(&key_, 1);
+  }
+
+ private:
+  void lock_slow() {
+    // Spin briefly: the holder is most likely running on another core and almost done.
+    for (int i = 0; i < kSpins; ++i) {
+      cpu_relax();
+      std::uint32_t c = 0;
+      if (key_.load(std::memory_order_relaxed) == 0 &&
+          key_.compare_exchange_weak(c, 1, std::memory_order_acquire, std::memory_order_relaxed))
+        return;
+    }
+    while (key_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&key_, 2, -1);
+  }
+  static constexpr int kSpins = 100;  // ~0.5-1 us: longer than a typical critical section here
+  std::atomic<std::uint32_t> key_{0};
+};
+
+}  // namespace gort::detail

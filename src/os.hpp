@@ -1,0 +1,47 @@
+// os.hpp -- what the runtime needs from the operating system and the CPU.
+//
+// The contract every platform file (os_linux.cpp, signal_linux.cpp) provides.  Shared
+// runtime code calls only these, so a port replaces those files and nothing else.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace gort::detail {
+
+// Hint to the CPU that the caller is spinning (x86 `pause`, AArch64 `yield`).
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+std::int64_t nanotime();         // monotonic clock, nanoseconds (steady_clock's epoch)
+std::int64_t nanotime_coarse();  // same clock at tick resolution, a few ns cheaper: for dumps
+
+// Sleeps while *addr == expected, at most timeout_ns (< 0: no limit).  May return
+// spuriously; callers loop on their own condition.
+void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected, std::int64_t timeout_ns);
+void futex_wake(std::atomic<std::uint32_t>* addr, int count);
+
+int hardware_threads();
+long os_thread_id();
+
+// Async-signal-safe write of the whole buffer to stderr.
+void write_stderr(const char* s, std::size_t n);
+void write_stderr(const char* s);
+void write_stderr_u64(std::uint64_t v);
+
+// The SIGSEGV/SIGBUS handler that turns a touch of a stack guard into Go's
+// `fatal error: stack overflow` (signal_linux.cpp).  Installed once per process; each
+// thread that runs goroutine or coroutine code needs an alternate signal stack, since
+// the faulting stack has no room left.  Both are no-ops in sanitizer builds, whose own
+// SEGV reports stand in for them.
+void install_stack_overflow_handler();
+void ensure_signal_stack();
+void release_signal_stack();  // a thread the runtime created, before it exits
+
+}  // namespace gort::detail

@@ -1,0 +1,159 @@
+// panic.cpp -- Panic, recover's wrapping, and the process-ending reports: unrecovered
+// panics (Go's printpanics + exit(2)) and fatal errors (Go's fatal/throw).
+//
+// Both end the process with _exit after flushing stdio: no static destructors or
+// atexit handlers run, since other goroutines may still be using what they would
+// destroy (API.md 12.12).  Only one report is printed: a second goroutine that panics
+// at the same moment waits for the first to end the process.
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <typeinfo>
+
+#include <gort/panic.hpp>
+
+#include "fatal.hpp"
+#include "os.hpp"
+#include "proc.hpp"
+
+namespace gort {
+
+Panic::Panic(std::string message) : message_(std::make_shared<const std::string>(std::move(message))) {}
+
+Panic::Panic(std::string message, std::exception_ptr cause)
+    : message_(std::make_shared<const std::string>(std::move(message))), cause_(std::move(cause)) {}
+
+const char* Panic::what() const noexcept { return message_->c_str(); }
+
+std::exception_ptr Panic::cause() const { return cause_; }
+
+void panic(std::string message) { throw Panic(std::move(message)); }
+
+}  // namespace gort
+
+namespace gort::detail {
+namespace {
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+std::string current_exception_type() {
+  const std::type_info* t = abi::__cxa_current_exception_type();
+  return t != nullptr ? demangle(t->name()) : std::string("unknown");
+}
+
+// What a panic says about the exception in flight (inside a catch block): the
+// message, and whether it is worth naming the type too.
+std::string describe_current(bool* is_panic) {
+  *is_panic = false;
+  try {
+    throw;
+  } catch (const Panic& p) {
+    *is_panic = true;
+    return p.what();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (const char* s) {
+    return s;
+  } catch (const std::string& s) {
+    return s;
+  } catch (int v) {
+    return std::to_string(v);
+  } catch (long v) {
+    return std::to_string(v);
+  } catch (long long v) {
+    return std::to_string(v);
+  } catch (unsigned v) {
+    return std::to_string(v);
+  } catch (unsigned long v) {
+    return std::to_string(v);
+  } catch (double v) {
+    return std::to_string(v);
+  } catch (...) {
+    return "";
+  }
+}
+
+std::atomic<bool> g_dying{false};
+
+[[noreturn]] void wait_for_the_other_report() {
+  for (;;) pause();
+}
+
+void write_goroutine_header(G* gp) {
+  if (gp == nullptr) return;
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf, "goroutine %llu [running]:\n", static_cast<unsigned long long>(gp->goid));
+  write_stderr(buf, static_cast<std::size_t>(n));
+  const char* fn = gp->created_function.load(std::memory_order_relaxed);
+  if (gp->goid != 1 && fn != nullptr) {
+    n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", fn,
+                      static_cast<unsigned long long>(gp->parent_goid.load(std::memory_order_relaxed)),
+                      gp->created_file.load(std::memory_order_relaxed), gp->created_line.load(std::memory_order_relaxed));
+    write_stderr(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
+  }
+}
+
+std::string panic_line(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (...) {
+    bool is_panic = false;
+    std::string msg = describe_current(&is_panic);
+    if (is_panic) return msg;
+    std::string type = current_exception_type();
+    return msg.empty() ? "(" + type + ")" : msg + " (" + type + ")";
+  }
+}
+
+}  // namespace
+
+Panic panic_from_current_exception() {
+  bool is_panic = false;
+  std::string msg = describe_current(&is_panic);
+  if (msg.empty()) msg = "unknown exception of type " + current_exception_type();
+  return Panic(std::move(msg), std::current_exception());
+}
+
+void exit_process(int code) {
+  std::fflush(nullptr);
+  _exit(code);
+}
+
+void fatal(const char* msg, bool sched_locked) {
+  if (g_dying.exchange(true)) wait_for_the_other_report();
+  std::fflush(stdout);
+  write_stderr("fatal error: ");
+  write_stderr(msg);
+  write_stderr("\n\n");
+  dump_all_goroutines(!sched_locked);
+  exit_process(2);
+}
+
+void fatal_panic(G* gp, std::exception_ptr e) {
+  std::string line = "panic: " + panic_line(e) + "\n\n";
+  if (g_dying.exchange(true)) wait_for_the_other_report();
+  std::fflush(stdout);
+  write_stderr(line.data(), line.size());
+  write_goroutine_header(gp);
+  exit_process(2);
+}
+
+void fatal_panic_in_defer(std::exception_ptr e) {
+  std::string line = "panic: " + panic_line(e) + " [raised by a deferred call while unwinding]\n\n";
+  if (g_dying.exchange(true)) wait_for_the_other_report();
+  std::fflush(stdout);
+  write_stderr(line.data(), line.size());
+  write_goroutine_header(getg());
+  exit_process(2);
+}
+
+}  // namespace gort::detail

@@ -1,0 +1,1114 @@
+// proc.cpp -- the G-M-P scheduler: schedule, find_runnable, gopark/goready, newproc,
+// wakep and spinning, blocking() hand-off, run() and teardown.
+//
+// The model is Go's (proc.go); read its header comment for the why of G, M and P.
+// What gort does differently, and why:
+//
+// * Direct switches.  When a goroutine parks, yields or exits and its P has another
+//   runnable goroutine, the M switches to it directly, goroutine to goroutine: one
+//   register switch instead of Go's two (in to g0 via mcall, out via gogo).  Whatever
+//   must happen once the old goroutine is off its stack (commit it as waiting and run
+//   the unlock function, requeue it, free its stack) is left in M.post and done by the
+//   context that is switched to (post_switch).  Only when the P has nothing local does
+//   the M go to its g0, the thread's own stack, to look further (find_runnable) and
+//   possibly sleep.  Alternative rejected: running find_runnable on the goroutine's
+//   stack; an idle M would then sleep on a stack that another M may need to resume.
+//
+// * No preemption.  Scheduling is cooperative (API.md), so the fairness Go gets from
+//   sysmon's preemption comes from two counters instead: every kGlobalCheckTicks-th
+//   schedule takes from the global queue first (Go's 61), and after kRunnextStreak
+//   consecutive runnext hand-offs the ring's head runs instead, so a pair of goroutines
+//   ping-ponging through runnext cannot starve the rest of the P's queue.
+//
+// * Lazy stacks.  A goroutine that has not started holds no stack: spawning a
+//   million costs a million small G records, not a million stacks.  The stack is taken
+//   when the goroutine first runs, from its P's cache, most recently freed first, so
+//   spawn+exit in a loop reuses one warm stack and faults no page.
+//
+// Spinning (Go's protocol, kept exactly because its races are subtle): an M looking
+// for work is "spinning" (sched.nmspinning).  A goroutine made ready wakes an idle M
+// (wakep) only if no M is spinning; a spinning M that finds work stops spinning and,
+// if it was the last spinner, wakes another, so that ready work is never left behind
+// while an M sleeps.  At most half the busy Ps' worth of Ms spin at once.  An M that
+// finds nothing drops its P, rechecks every queue once more, and sleeps on its note
+// (futex) until startm hands it a P: an idle runtime burns no CPU.
+//
+// Timers and the network poller (later issues) enter at one place: the last step of
+// find_runnable before stopm, where one M will wait in epoll_wait until the earliest
+// timer instead of sleeping on its note.
+//
+// Abandonment (teardown).  When main returns, the M that ran it stops the world: every
+// other M finishes what it is running up to its next scheduling point and sleeps; an
+// M inside blocking() is waited for.  Then, single-threaded, every goroutine still
+// alive is resumed once more, flagged `abandoned`: one parked in a wait has its wait
+// cancelled (G.cancel removes it from the wait queue) and gopark throws AbandonUnwind,
+// which unwinds its stack (destructors, defers) up to its entry; one that never
+// started has only its frame destroyed.  A goroutine already unwinding that blocks
+// again (a destructor that sends on a channel) gets a cancelled park and a neutral
+// result instead of a second exception.  Then all Ms exit and everything is freed,
+// so run() can be called again.
+#include "proc.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include <gort/detail/spawn.hpp>
+#include <gort/detail/unwind.hpp>
+#include <gort/runtime.hpp>
+
+#include "fatal.hpp"
+#include "os.hpp"
+#include "sysmon.hpp"
+
+namespace gort::detail {
+
+Sched sched;
+
+namespace {
+
+constexpr std::uint32_t kGlobalCheckTicks = 61;  // Go: "check the global runnable queue once in a while"
+constexpr std::uint32_t kRunnextStreak = 61;     // same bound for runnext monopolies
+constexpr int kStealRounds = 4;                  // Go's stealTries
+constexpr std::int32_t kGfreeLocalMax = 64;      // Go: per-P free G list bound
+constexpr std::int32_t kGfreeBatch = 32;
+constexpr int kMaxProcs = 1024;                  // Go's _MaxGomaxprocs on 64-bit
+
+std::int64_t g_next_mid = 0;  // sched.lock
+
+// ------------------------------------------------------------------ helpers
+
+std::uint32_t fastrand(M* m) {  // xorshift32, per M
+  std::uint32_t x = m->fastrand;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  m->fastrand = x;
+  return x;
+}
+
+inline void counter_add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
+  // Single writer: a plain load+store, not a locked read-modify-write.
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// ------------------------------------------------------------ global run queue
+// All under sched.lock.
+
+void globrunqput(G* gp) {
+  gp->schedlink = nullptr;
+  if (sched.runq_tail != nullptr)
+    sched.runq_tail->schedlink = gp;
+  else
+    sched.runq_head = gp;
+  sched.runq_tail = gp;
+  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void globrunqputbatch(G* head, G* tail, std::int32_t n) {
+  tail->schedlink = nullptr;
+  if (sched.runq_tail != nullptr)
+    sched.runq_tail->schedlink = head;
+  else
+    sched.runq_head = head;
+  sched.runq_tail = tail;
+  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+G* globrunqpop() {
+  G* gp = sched.runq_head;
+  if (gp == nullptr) return nullptr;
+  sched.runq_head = gp->schedlink;
+  if (sched.runq_head == nullptr) sched.runq_tail = nullptr;
+  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  return gp;
+}
+
+void runqput(P* p, G* gp, bool next);
+
+// Takes a fair share of the global queue into p's local queue; returns one to run.
+G* globrunqget(P* p, std::int32_t max) {
+  std::int32_t size = sched.runq_size.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  std::int32_t n = std::min(size, size / sched.gomaxprocs + 1);
+  if (max > 0) n = std::min(n, max);
+  n = std::min<std::int32_t>(n, RunQueue::kSize / 2);
+  G* gp = globrunqpop();
+  for (--n; n > 0; --n) runqput(p, globrunqpop(), false);
+  return gp;
+}
+
+// ---------------------------------------------------------- local run queue
+
+void runqput(P* p, G* gp, bool next) {
+  for (;;) {
+    G* left = p->runq.put(gp, next);
+    if (left == nullptr) return;
+    G* batch[RunQueue::kSize / 2 + 1];
+    std::uint32_t n = p->runq.take_half_for_overflow(batch);
+    if (n == 0) {  // consumers made room: try again
+      gp = left;
+      next = false;
+      continue;
+    }
+    batch[n++] = left;
+    for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->schedlink = batch[i + 1];
+    std::lock_guard<std::mutex> lk(sched.lock);
+    globrunqputbatch(batch[0], batch[n - 1], static_cast<std::int32_t>(n));
+    return;
+  }
+}
+
+// The next goroutine from p without looking at other Ps: the global queue now and
+// then, runnext (unless it has had its streak), the ring, then the global queue.
+G* runq_next_local(P* p) {
+  if (p->schedtick % kGlobalCheckTicks == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (G* gp = globrunqget(p, 1)) return gp;
+  }
+  bool from_runnext = false;
+  bool skip_runnext = p->runnext_streak >= kRunnextStreak;
+  G* gp = p->runq.get(&from_runnext, skip_runnext);
+  p->runnext_streak = from_runnext ? p->runnext_streak + 1 : 0;
+  if (gp != nullptr) return gp;
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    return globrunqget(p, 0);
+  }
+  return nullptr;
+}
+
+// ------------------------------------------------------- idle Ps and Ms
+// Under sched.lock.
+
+void pidleput(P* p) {
+  p->status.store(PStatus::kIdle, std::memory_order_relaxed);
+  p->m = nullptr;
+  p->link = sched.pidle;
+  sched.pidle = p;
+  sched.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+P* pidleget() {
+  P* p = sched.pidle;
+  if (p != nullptr) {
+    sched.pidle = p->link;
+    sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  return p;
+}
+
+void mput(M* m) {
+  m->schedlink = sched.midle;
+  sched.midle = m;
+  ++sched.nmidle;
+}
+
+M* mget() {
+  M* m = sched.midle;
+  if (m != nullptr) {
+    sched.midle = m->schedlink;
+    --sched.nmidle;
+  }
+  return m;
+}
+
+void acquirep(M* m, P* p) {
+  m->p = p;
+  p->m = m;
+  p->status.store(PStatus::kRunning, std::memory_order_relaxed);
+}
+
+P* releasep(M* m) {
+  P* p = m->p;
+  m->p = nullptr;
+  p->m = nullptr;
+  return p;
+}
+
+// ---------------------------------------------------------------- G records
+
+G* malg() {
+  G* gp = new G;
+  std::lock_guard<std::mutex> lk(sched.lock);
+  sched.allgs.push_back(gp);
+  return gp;
+}
+
+G* gfget(P* p) {
+  if (p == nullptr) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    G* gp = sched.gfree;
+    if (gp != nullptr) {
+      sched.gfree = gp->schedlink;
+      --sched.gfree_count;
+    }
+    return gp;
+  }
+  if (p->gfree == nullptr && sched.gfree != nullptr) {  // racy peek; rechecked under the lock
+    std::lock_guard<std::mutex> lk(sched.lock);
+    while (p->gfree_count < kGfreeBatch && sched.gfree != nullptr) {
+      G* gp = sched.gfree;
+      sched.gfree = gp->schedlink;
+      --sched.gfree_count;
+      gp->schedlink = p->gfree;
+      p->gfree = gp;
+      ++p->gfree_count;
+    }
+  }
+  G* gp = p->gfree;
+  if (gp != nullptr) {
+    p->gfree = gp->schedlink;
+    --p->gfree_count;
+  }
+  return gp;
+}
+
+void gfput(P* p, G* gp) {
+  gp->status.store(GStatus::kIdle, std::memory_order_relaxed);
+  if (p == nullptr) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    gp->schedlink = sched.gfree;
+    sched.gfree = gp;
+    ++sched.gfree_count;
+    return;
+  }
+  gp->schedlink = p->gfree;
+  p->gfree = gp;
+  if (++p->gfree_count >= kGfreeLocalMax) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    while (p->gfree_count > kGfreeBatch) {
+      G* g = p->gfree;
+      p->gfree = g->schedlink;
+      --p->gfree_count;
+      g->schedlink = sched.gfree;
+      sched.gfree = g;
+      ++sched.gfree_count;
+    }
+  }
+}
+
+void* alloc_frame(std::size_t size, std::size_t align) {
+  return ::operator new(size, std::align_val_t(std::max(align, alignof(std::max_align_t))));
+}
+
+void delete_frame(void* frame, std::size_t align) {
+  ::operator delete(frame, std::align_val_t(std::max(align, alignof(std::max_align_t))));
+}
+
+void free_frame(G* gp) {
+  if (gp->frame != nullptr && gp->frame != gp->inline_frame) delete_frame(gp->frame, gp->frame_align);
+  gp->frame = nullptr;
+  gp->fn = nullptr;
+}
+
+// Where an abandoned goroutine stops running user code: the first scheduling point
+// after teardown began, unless it is already unwinding (then blocking calls return
+// neutral results instead, since a destructor cannot throw a second exception).
+void abandon_point(G* gp) {
+  if (!gp->unwinding && std::uncaught_exceptions() == 0) {
+    gp->unwinding = true;
+    throw AbandonUnwind{};
+  }
+}
+
+// ------------------------------------------------------------ switching
+
+void goroutine_entry(void* transfer, void* data);
+void post_switch(M* m);
+
+// Makes gp the running goroutine of m, giving it a stack if this is its first run.
+Gobuf* prepare_run(M* m, G* gp) {
+  m->curg = gp;
+  gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  if (!gp->stack) {
+    gp->stack = m->p != nullptr ? m->p->stackcache.get(sched.stack_size) : stack_alloc(sched.stack_size);
+    gobuf_init(&gp->sched, gp->stack.lo, gp->stack.hi, gp->stack.canary(), goroutine_entry, nullptr);
+  }
+  if (P* p = m->p) {
+    ++p->schedtick;
+    counter_add(p->switches);
+  }
+  return &gp->sched;
+}
+
+// Leaves gp, the running goroutine of m: switches to the next goroutine of m's P, or
+// to m's g0; `post` is applied by whichever context runs next on this thread.
+void switch_away(M* m, G* gp, PostSwitch post, bool via_g0) {
+  m->post = post;
+  const bool exits = post.op == PostSwitch::Op::kExit;
+  G* next = nullptr;
+  if (!via_g0 && m->p != nullptr && !sched.abandoning.load(std::memory_order_relaxed))
+    next = runq_next_local(m->p);
+  if (next != nullptr) {
+    gobuf_switch(&gp->sched, prepare_run(m, next), exits);
+  } else {
+    m->curg = nullptr;
+    gobuf_switch(&gp->sched, &m->g0, exits);
+  }
+  // gp runs again, maybe on another thread: getm(), never `m`.
+  post_switch(getm());
+}
+
+void gexit_finish(M* m, G* gp);
+void exitsyscall0(M* m, G* gp);
+
+void post_switch(M* m) {
+  PostSwitch post = m->post;
+  m->post.op = PostSwitch::Op::kNone;
+  switch (post.op) {
+    case PostSwitch::Op::kNone:
+      break;
+    case PostSwitch::Op::kPark:
+      post.gp->status.store(GStatus::kWaiting, std::memory_order_release);
+      if (post.unlockf != nullptr && !post.unlockf(post.gp, post.arg)) {
+        post.gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+        runqput(m->p, post.gp, true);
+      }
+      break;
+    case PostSwitch::Op::kYield:
+      post.gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      if (!sched.abandoning.load(std::memory_order_relaxed)) runqput(m->p, post.gp, false);
+      break;
+    case PostSwitch::Op::kExit:
+      gexit_finish(m, post.gp);
+      break;
+    case PostSwitch::Op::kExitSyscall:
+      exitsyscall0(m, post.gp);
+      break;
+  }
+}
+
+// ----------------------------------------------------- spinning, start/stop M
+
+void stopm(M* m);
+void schedule(M* m);
+void newm(P* p, bool spinning);
+
+void mstart(M* m) {
+  setm(m);
+  ensure_signal_stack();
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    acquirep(m, m->nextp);
+    m->nextp = nullptr;
+  }
+  schedule(m);
+  release_signal_stack();
+  setm(nullptr);
+}
+
+void newm(P* p, bool spinning) {
+  M* m = new M;
+  m->spinning = spinning;
+  m->nextp = p;
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    m->id = g_next_mid++;
+    sched.allm.push_back(m);
+  }
+  m->fastrand = static_cast<std::uint32_t>(m->id) * 0x9E3779B9u + 1;
+  m->thread = std::thread(mstart, m);
+}
+
+// Starts an M (an idle one, or a new thread) to run p, or an idle P if p is null.
+// spinning: the caller already counted the new M in nmspinning.
+void startm(P* p, bool spinning) {
+  M* nm;
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (p == nullptr) {
+      p = pidleget();
+      if (p == nullptr) {
+        if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+        return;
+      }
+    }
+    nm = mget();
+    if (nm != nullptr) {
+      nm->spinning = spinning;
+      nm->nextp = p;
+      p->m = nm;
+    }
+  }
+  if (nm == nullptr) {
+    newm(p, spinning);
+    return;
+  }
+  nm->park.wakeup();
+}
+
+// Sleeps until startm hands this M a P, or the runtime exits.
+void stopm(M* m) {
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    mput(m);
+    if (sched.abandoning.load(std::memory_order_relaxed))
+      sched.teardown_note.wakeup();  // the driver counts idle Ms
+    else
+      checkdead_locked();
+  }
+  m->park.sleep();
+  m->park.clear();
+  std::lock_guard<std::mutex> lk(sched.lock);
+  if (m->nextp != nullptr) {
+    acquirep(m, m->nextp);
+    m->nextp = nullptr;
+  }
+}
+
+void resetspinning(M* m) {
+  m->spinning = false;
+  if (sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) - 1 == 0 &&
+      sched.npidle.load(std::memory_order_seq_cst) > 0)
+    wakep();  // keep one M spinning while work may still be unclaimed
+}
+
+// Steals half of some other P's queue; Go's stealWork, without timers (yet).
+G* steal_work(M* m) {
+  P* self = m->p;
+  const std::uint32_t n = static_cast<std::uint32_t>(sched.gomaxprocs);
+  for (int round = 0; round < kStealRounds; ++round) {
+    const bool steal_runnext = round == kStealRounds - 1;
+    std::uint32_t start = fastrand(m) % n;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      P* victim = sched.allp[(start + i) % n];
+      if (victim == self) continue;
+      if (G* gp = victim->runq.steal_into(self->runq, steal_runnext && victim->status.load(std::memory_order_relaxed) == PStatus::kRunning)) {
+        counter_add(self->steals);
+        return gp;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// Finds a goroutine to run, sleeping while there is none.  Null once the runtime is
+// exiting.  Runs on g0.
+G* find_runnable(M* m) {
+  for (;;) {
+    if (sched.abandoning.load(std::memory_order_acquire)) {
+      if (sched.exiting.load(std::memory_order_acquire)) return nullptr;
+      if (m->p != nullptr && m != sched.teardown_driver) {
+        std::lock_guard<std::mutex> lk(sched.lock);
+        pidleput(releasep(m));
+      }
+      if (m->spinning) {
+        m->spinning = false;
+        sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+      }
+      if (m == sched.teardown_driver) return nullptr;
+      stopm(m);
+      continue;
+    }
+    if (m->p == nullptr) {  // back from blocking() without a P, or woken without one
+      stopm(m);
+      continue;
+    }
+    P* p = m->p;
+    if (G* gp = runq_next_local(p)) {
+      if (m->spinning) resetspinning(m);
+      return gp;
+    }
+    // Steal, if not too many Ms are at it already.
+    std::int32_t busy = sched.gomaxprocs - sched.npidle.load(std::memory_order_seq_cst);
+    if (m->spinning || 2 * sched.nmspinning.load(std::memory_order_seq_cst) < busy) {
+      if (!m->spinning) {
+        m->spinning = true;
+        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+      }
+      if (G* gp = steal_work(m)) {
+        resetspinning(m);
+        return gp;
+      }
+    }
+    // Nothing: give up the P.  (Timers and the poller will be consulted here.)
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      if (sched.abandoning.load(std::memory_order_relaxed)) continue;
+      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+        G* gp = globrunqget(p, 0);
+        if (m->spinning) {
+          m->spinning = false;
+          sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+        }
+        if (gp != nullptr) {
+          // Like resetspinning, but the lock is held: wake after.
+          return gp;
+        }
+      }
+      pidleput(releasep(m));
+    }
+    const bool was_spinning = m->spinning;
+    if (m->spinning) {
+      m->spinning = false;
+      sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+      // A goroutine made ready after our last look, while we were still counted as
+      // spinning, did not wake anybody: look once more at every queue.
+      for (P* other : sched.allp) {
+        if (other->runq.empty()) continue;
+        P* got;
+        {
+          std::lock_guard<std::mutex> lk(sched.lock);
+          got = pidleget();
+        }
+        if (got != nullptr) {
+          acquirep(m, got);
+          m->spinning = true;
+          sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+        }
+        break;
+      }
+      if (m->p != nullptr) continue;
+      std::lock_guard<std::mutex> lk(sched.lock);
+      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+        if (P* got = pidleget()) {
+          acquirep(m, got);
+          continue;
+        }
+      }
+    }
+    (void)was_spinning;
+    stopm(m);
+  }
+}
+
+// The scheduler loop on m's g0.
+void schedule(M* m) {
+  for (;;) {
+    G* gp = find_runnable(m);
+    if (gp == nullptr) return;
+    gobuf_switch(&m->g0, prepare_run(m, gp));
+    post_switch(m);  // g0 never migrates: `m` is still this thread's M
+  }
+}
+
+// --------------------------------------------------------------- goroutine end
+
+void begin_teardown(M* m);
+
+// Runs in the context after gp's last switch: gp is off its stack for good.
+void gexit_finish(M* m, G* gp) {
+  gp->status.store(GStatus::kDead, std::memory_order_release);
+  P* p = m->p;
+  if (gp->stack) {
+    if (p != nullptr)
+      p->stackcache.put(gp->stack);
+    else
+      stack_free(gp->stack);
+    gp->stack = Stack{};
+  }
+  if (p != nullptr)
+    counter_add(p->exited);
+  else
+    sched.exited_off_p.fetch_add(1, std::memory_order_relaxed);
+  const bool was_main = gp->is_main;
+  gp->is_main = false;
+  gfput(p, gp);
+  if (was_main) begin_teardown(m);
+}
+
+[[noreturn]] void goexit1(M* m, G* gp) {
+  // main's exit goes through g0, which then drives the teardown.
+  switch_away(m, gp, PostSwitch{PostSwitch::Op::kExit, gp, nullptr, nullptr}, gp->is_main);
+  __builtin_unreachable();
+}
+
+void goroutine_entry(void* transfer, void*) {
+  gobuf_arrived(nullptr, static_cast<Gobuf*>(transfer));
+  M* m = getm();
+  post_switch(m);
+  G* gp = getm()->curg;
+  bool goexited = false;
+  if (gp->abandoned) {
+    gp->unwinding = true;  // never started: only its frame is destroyed
+    try {
+      gp->fn(gp->frame, FrameOp::kDestroy);
+    } catch (...) {
+      fatal_panic(gp, std::current_exception());
+    }
+  } else {
+    try {
+      gp->fn(gp->frame, FrameOp::kRun);
+    } catch (const GoexitUnwind&) {
+      goexited = true;
+    } catch (const AbandonUnwind&) {
+    } catch (...) {
+      fatal_panic(gp, std::current_exception());
+    }
+  }
+  free_frame(gp);
+  if (gp->is_main && goexited) {
+    // Go: main's Goexit ends main without ending the program; when every other
+    // goroutine is gone too, checkdead reports it.
+    std::lock_guard<std::mutex> lk(sched.lock);
+    gp->is_main = false;
+    sched.main_goexited = true;
+  }
+  goexit1(getm(), gp);
+}
+
+// ------------------------------------------------------------------- teardown
+
+void begin_teardown(M* m) {
+  sched.teardown_driver = m;
+  sched.accepting.store(false, std::memory_order_seq_cst);
+  sched.abandoning.store(true, std::memory_order_seq_cst);
+  sysmon_wake();
+  // Wait for go() calls from foreign threads that are in flight.
+  while (sched.foreign_spawning.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  // Stop the world: every other M idle (their goroutines reach a scheduling point),
+  // none inside blocking().
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      sched.teardown_note.clear();
+      if (sched.nmidle == static_cast<std::int32_t>(sched.allm.size()) - 1 &&
+          sched.nmsyscall.load(std::memory_order_seq_cst) == 0)
+        break;
+    }
+    sched.teardown_note.sleep_for(1000000);
+  }
+  // The world is stopped.  Queues are now just sets of runnable Gs, all in allgs.
+  for (P* p : sched.allp) p->runq.clear();
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    sched.runq_head = sched.runq_tail = nullptr;
+    sched.runq_size.store(0, std::memory_order_relaxed);
+  }
+  if (m->p == nullptr) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    acquirep(m, pidleget());
+  }
+  std::vector<G*> gs;
+  for (bool progress = true; progress;) {
+    progress = false;
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      gs = sched.allgs;
+    }
+    for (G* gp : gs) {
+      GStatus st = gp->status.load(std::memory_order_acquire);
+      if (st == GStatus::kIdle || st == GStatus::kDead) continue;
+      progress = true;
+      gp->abandoned = true;
+      if (st == GStatus::kWaiting) {
+        if (gp->cancel != nullptr) gp->cancel(gp, gp->cancel_arg);
+        gp->park_cancelled = true;
+      }
+      gobuf_switch(&m->g0, prepare_run(m, gp));
+      post_switch(m);
+    }
+  }
+  // Everyone out.
+  std::lock_guard<std::mutex> lk(sched.lock);
+  sched.exiting.store(true, std::memory_order_seq_cst);
+  for (M* other = sched.midle; other != nullptr; other = other->schedlink) other->park.wakeup();
+}
+
+}  // namespace
+
+// ================================================================ interface
+
+bool can_gopark() {
+  M* m = getm();
+  return m != nullptr && m->curg != nullptr && m->p != nullptr;
+}
+
+bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg) {
+  M* m = getm();
+  G* gp = m->curg;
+  gp->waitreason.store(reason, std::memory_order_relaxed);
+  gp->waitsince.store(nanotime_coarse(), std::memory_order_relaxed);
+  gp->cancel = cancel;
+  gp->cancel_arg = cancel_arg;
+  counter_add(m->p->parks);
+  switch_away(m, gp, PostSwitch{PostSwitch::Op::kPark, gp, unlockf, arg}, false);
+  gp->cancel = nullptr;
+  if (gp->abandoned) {
+    abandon_point(gp);
+    if (gp->park_cancelled) {
+      gp->park_cancelled = false;
+      return false;
+    }
+  }
+  return true;
+}
+
+void goready(G* gp) {
+  GStatus st = gp->status.load(std::memory_order_acquire);
+  if (st != GStatus::kWaiting) fatal("goready: goroutine is not waiting");
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  if (sched.abandoning.load(std::memory_order_acquire)) return;  // the teardown driver finds it
+  M* m = getm();
+  P* p = m != nullptr ? m->p : nullptr;
+  if (p != nullptr) {
+    runqput(p, gp, true);
+  } else {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    globrunqput(gp);
+  }
+  wakep();
+}
+
+void wakep() {
+  if (sched.npidle.load(std::memory_order_seq_cst) == 0) return;
+  // Be conservative about spinning threads: one at a time, and only if nobody spins.
+  std::int32_t expected = 0;
+  if (sched.nmspinning.load(std::memory_order_seq_cst) != 0 ||
+      !sched.nmspinning.compare_exchange_strong(expected, 1, std::memory_order_seq_cst))
+    return;
+  startm(nullptr, true);
+}
+
+// A P without an M (retaken from blocking(), or left by an exiting M).
+void handoffp(P* p) {
+  if (!p->runq.empty() || sched.runq_size.load(std::memory_order_seq_cst) > 0) {
+    startm(p, false);
+    return;
+  }
+  std::int32_t expected = 0;
+  if (sched.nmspinning.load(std::memory_order_seq_cst) + sched.npidle.load(std::memory_order_seq_cst) == 0 &&
+      sched.nmspinning.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {
+    startm(p, true);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (sched.runq_size.load(std::memory_order_relaxed) == 0 || sched.abandoning.load(std::memory_order_relaxed)) {
+      pidleput(p);
+      return;
+    }
+  }
+  startm(p, false);
+}
+
+void entersyscall() {
+  M* m = getm();
+  G* gp = m->curg;
+  P* p = m->p;
+  p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  p->syscallwhen.store(nanotime(), std::memory_order_relaxed);
+  counter_add(p->syscalls);
+  gp->status.store(GStatus::kSyscall, std::memory_order_relaxed);
+  m->oldp = p;
+  m->p = nullptr;
+  p->m = nullptr;
+  p->status.store(PStatus::kSyscall, std::memory_order_release);
+  sched.nmsyscall.fetch_add(1, std::memory_order_seq_cst);
+  sysmon_notify_syscall();
+}
+
+namespace {
+// On g0, after a goroutine back from blocking() found no P: queue it and sleep.
+void exitsyscall0(M* m, G* gp) {
+  gp->status.store(GStatus::kRunnable, std::memory_order_release);
+  std::lock_guard<std::mutex> lk(sched.lock);
+  if (sched.abandoning.load(std::memory_order_relaxed)) return;  // the driver finds it
+  if (P* p = pidleget()) {
+    acquirep(m, p);
+    runqput(p, gp, true);
+    return;
+  }
+  globrunqput(gp);
+  // find_runnable sees m->p == nullptr and stops this M.
+}
+}  // namespace
+
+void exitsyscall() {
+  M* m = getm();
+  G* gp = m->curg;
+  P* oldp = m->oldp;
+  m->oldp = nullptr;
+  sched.nmsyscall.fetch_sub(1, std::memory_order_seq_cst);
+  if (!sched.abandoning.load(std::memory_order_seq_cst)) {
+    PStatus expected = PStatus::kSyscall;
+    if (oldp->status.compare_exchange_strong(expected, PStatus::kRunning, std::memory_order_acquire)) {
+      m->p = oldp;
+      oldp->m = m;
+      gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+      return;
+    }
+    if (sched.npidle.load(std::memory_order_seq_cst) > 0) {
+      P* p;
+      {
+        std::lock_guard<std::mutex> lk(sched.lock);
+        p = pidleget();
+        if (p != nullptr) acquirep(m, p);
+      }
+      if (p != nullptr) {
+        gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
+  // No P free: wait on the global queue like any runnable goroutine.
+  gp->waitreason.store(WaitReason::kExitSyscall, std::memory_order_relaxed);
+  m->post = PostSwitch{PostSwitch::Op::kExitSyscall, gp, nullptr, nullptr};
+  m->curg = nullptr;
+  gobuf_switch(&gp->sched, &m->g0);
+  post_switch(getm());
+  if (gp->abandoned) abandon_point(gp);
+}
+
+void gosched() {
+  M* m = getm();
+  G* gp = m != nullptr ? m->curg : nullptr;
+  if (gp == nullptr || m->p == nullptr) {  // a thread, or inside blocking()
+    std::this_thread::yield();
+    return;
+  }
+  if (gp->abandoned) {
+    abandon_point(gp);
+    return;
+  }
+  G* next = runq_next_local(m->p);
+  if (next == nullptr) return;  // nothing else to run here: carry on
+  m->post = PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr};
+  gobuf_switch(&gp->sched, prepare_run(m, next));
+  post_switch(getm());
+  if (gp->abandoned) abandon_point(gp);
+}
+
+std::int64_t count_goroutines() {
+  std::int64_t n = static_cast<std::int64_t>(sched.foreign_created.load(std::memory_order_relaxed)) -
+                   static_cast<std::int64_t>(sched.exited_off_p.load(std::memory_order_relaxed));
+  for (P* p : sched.allp)
+    n += static_cast<std::int64_t>(p->created.load(std::memory_order_relaxed)) -
+         static_cast<std::int64_t>(p->exited.load(std::memory_order_relaxed));
+  return n;
+}
+
+// ------------------------------------------------------------------ Waiter
+
+bool Waiter::park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) {
+  if (can_gopark()) {
+    g = getg();
+    return gopark([](G*, void* l) {
+      static_cast<Lock*>(l)->unlock();
+      return true;
+    }, lock, reason, cancel, cancel_arg);
+  }
+  g = nullptr;
+  lock->unlock();
+  sched.nthread_waiters.fetch_add(1, std::memory_order_seq_cst);
+  while (key.load(std::memory_order_acquire) == 0) futex_wait(&key, 0, -1);
+  sched.nthread_waiters.fetch_sub(1, std::memory_order_seq_cst);
+  return true;
+}
+
+void Waiter::ready() {
+  if (g != nullptr) {
+    goready(g);
+    return;
+  }
+  key.store(1, std::memory_order_release);
+  futex_wake(&key, 1);
+}
+
+// ------------------------------------------------------------ spawn (newproc)
+
+SpawnSlot newproc_reserve(std::size_t size, std::size_t align) {
+  M* m = getm();
+  P* p = m != nullptr ? m->p : nullptr;
+  if (p == nullptr) sched.foreign_spawning.fetch_add(1, std::memory_order_seq_cst);  // teardown waits
+  if (!sched.accepting.load(std::memory_order_seq_cst)) {
+    if (p == nullptr) sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
+    if (!sched.running.load(std::memory_order_seq_cst)) throw std::logic_error("gort::go: called outside gort::run");
+    return SpawnSlot{nullptr, alloc_frame(size, align), align};  // the runtime is ending: abandoned at birth
+  }
+  G* gp = gfget(p);
+  if (gp == nullptr) gp = malg();
+  gp->frame_align = align;
+  gp->frame = size <= G::kInlineFrame && align <= alignof(std::max_align_t) ? gp->inline_frame : alloc_frame(size, align);
+  return SpawnSlot{gp, gp->frame, align};
+}
+
+void newproc_abort(SpawnSlot s) {
+  if (s.g == nullptr) {
+    delete_frame(s.frame, s.align);
+    return;
+  }
+  free_frame(s.g);
+  M* m = getm();
+  P* p = m != nullptr ? m->p : nullptr;
+  gfput(p, s.g);
+  if (p == nullptr) sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
+  if (s.g == nullptr) {  // abandoned at birth: only the frame is destroyed
+    struct Free {
+      SpawnSlot s;
+      ~Free() { delete_frame(s.frame, s.align); }
+    } release{s};
+    fn(s.frame, FrameOp::kDestroy);
+    return;
+  }
+  G* gp = s.g;
+  M* m = getm();
+  P* p = m != nullptr ? m->p : nullptr;
+  G* parent = m != nullptr ? m->curg : nullptr;
+  gp->fn = fn;
+  gp->goid = sched.goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
+  gp->created_file.store(site.file, std::memory_order_relaxed);
+  gp->created_function.store(site.function, std::memory_order_relaxed);
+  gp->created_line.store(site.line, std::memory_order_relaxed);
+  gp->parent_goid.store(parent != nullptr ? parent->goid : 0, std::memory_order_relaxed);
+  gp->cancel = nullptr;
+  gp->param = nullptr;
+  gp->abandoned = gp->unwinding = gp->park_cancelled = false;
+  gp->waitreason.store(WaitReason::kZero, std::memory_order_relaxed);
+  gp->status.store(GStatus::kRunnable, std::memory_order_release);
+  if (p != nullptr) {
+    counter_add(p->created);
+    runqput(p, gp, true);
+  } else {
+    sched.foreign_created.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      globrunqput(gp);
+    }
+    sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  wakep();
+}
+
+// --------------------------------------------------------------------- run
+
+namespace {
+
+int parse_maxprocs(const Options& opts) {
+  if (opts.max_procs < 0)
+    throw std::invalid_argument("gort::run: Options.max_procs must be >= 0, got " + std::to_string(opts.max_procs));
+  int n = opts.max_procs;
+  if (n == 0) {
+    if (const char* env = std::getenv("GORT_MAXPROCS"); env != nullptr && *env != '\0') {
+      char* end = nullptr;
+      long v = std::strtol(env, &end, 10);
+      if (*end != '\0' || v < 1)
+        throw std::invalid_argument(std::string("gort: GORT_MAXPROCS=\"") + env + "\" is not a positive integer");
+      n = static_cast<int>(std::min<long>(v, kMaxProcs));
+    } else {
+      n = hardware_threads();
+    }
+  }
+  return std::min(n, kMaxProcs);
+}
+
+struct MainFrame {
+  void (*fn)(void*, int*);
+  void* ctx;
+  static void call(void* p, FrameOp op) {
+    auto* self = static_cast<MainFrame*>(p);
+    if (op == FrameOp::kRun) self->fn(self->ctx, &sched.main_result);
+  }
+};
+
+void free_runtime() {
+  for (M* m : sched.allm) {
+    if (m->thread.joinable()) m->thread.join();
+  }
+  if (sched.sysmon.joinable()) sched.sysmon.join();
+  for (G* gp : sched.allgs) {
+    if (gp->stack) stack_free(gp->stack);
+    gobuf_release(&gp->sched);
+    delete gp;
+  }
+  for (P* p : sched.allp) {
+    p->stackcache.drain();
+    delete p;
+  }
+  for (M* m : sched.allm) delete m;
+  sched.allgs.clear();
+  sched.allgs.shrink_to_fit();
+  sched.allp.clear();
+  sched.allm.clear();
+  sched.runq_head = sched.runq_tail = nullptr;
+  sched.runq_size = 0;
+  sched.pidle = nullptr;
+  sched.npidle = 0;
+  sched.midle = nullptr;
+  sched.nmidle = 0;
+  sched.nmspinning = 0;
+  sched.nmsyscall = 0;
+  sched.gfree = nullptr;
+  sched.gfree_count = 0;
+  sched.goidgen = 0;
+  sched.foreign_created = 0;
+  sched.exited_off_p = 0;
+  sched.handoffs = 0;
+  sched.main_goexited = false;
+  sched.main_result = 0;
+  sched.m0 = nullptr;
+  sched.teardown_driver = nullptr;
+  sched.exiting = false;
+  sched.abandoning = false;
+  sched.sysmon_exit = false;
+  sched.sysmon_wait = false;
+  sched.sysmon_note.clear();
+  sched.teardown_note.clear();
+  stack_pool_trim();
+}
+
+}  // namespace
+
+int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
+  if (getm() != nullptr) throw std::logic_error("gort::run: called from inside gort::run (nested run)");
+  bool expected = false;
+  if (!sched.running.compare_exchange_strong(expected, true, std::memory_order_seq_cst))
+    throw std::logic_error("gort::run: another gort::run is active in this process");
+  int procs;
+  std::size_t stack_size;
+  try {
+    procs = parse_maxprocs(opts);
+    stack_size = stack_size_for(opts.stack_size);
+  } catch (...) {
+    sched.running.store(false);
+    throw;
+  }
+  install_stack_overflow_handler();
+  ensure_signal_stack();
+  sched.gomaxprocs = procs;
+  sched.stack_size = stack_size;
+  sched.start_ns = nanotime();
+  sched_init_env();
+  for (int i = 0; i < procs; ++i) {
+    P* p = new P;
+    p->id = i;
+    sched.allp.push_back(p);
+  }
+  M* m0 = new M;
+  m0->is_m0 = true;
+  m0->fastrand = 0x2545F491u;
+  m0->id = g_next_mid = 0;
+  ++g_next_mid;
+  sched.allm.push_back(m0);
+  sched.m0 = m0;
+  setm(m0);
+  acquirep(m0, sched.allp[0]);
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    for (int i = procs - 1; i >= 1; --i) pidleput(sched.allp[i]);
+  }
+  sched.accepting.store(true, std::memory_order_seq_cst);
+  // The main goroutine, id 1.
+  SpawnSlot slot = newproc_reserve(sizeof(MainFrame), alignof(MainFrame));
+  ::new (slot.frame) MainFrame{fn, ctx};
+  slot.g->is_main = true;
+  newproc_commit(slot, &MainFrame::call, CallSite{"gort::run", "main", 0});
+  sysmon_start();
+  schedule(m0);
+  // Every goroutine has ended; every M has left its loop.
+  setm(nullptr);
+  int result = sched.main_result;
+  free_runtime();
+  sched.running.store(false, std::memory_order_seq_cst);
+  return result;
+}
+
+}  // namespace gort::detail

@@ -1,0 +1,55 @@
+// proc.hpp -- the scheduler's interface to the rest of the runtime.
+// Design and invariants: proc.cpp.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime2.hpp"
+
+namespace gort::detail {
+
+// Parks the running goroutine (Go's gopark).  Once it is off its stack, the next
+// context on this thread calls unlockf(gp, arg): that is where the caller's lock is
+// released, so a waker, which must take that lock to find gp, can only goready it
+// after it is fully parked.  unlockf returning false cancels the park.
+// `cancel` removes gp from its wait queue at teardown (see proc.cpp, Abandonment).
+// Returns true when woken by goready; false when teardown cancelled the park of a
+// goroutine that is already unwinding (otherwise it throws AbandonUnwind instead).
+bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel = nullptr,
+            void* cancel_arg = nullptr);
+
+// Makes a parked goroutine runnable (Go's goready); callable from any thread.
+void goready(G* gp);
+
+// Go's Gosched: lets the other goroutines of this P run first.
+void gosched();
+
+// blocking(): the M gives up its P for the call and takes one back afterwards.
+void entersyscall();
+void exitsyscall();
+
+// True if the caller is a goroutine that may park (not inside blocking()).
+bool can_gopark();
+
+// Used by sysmon.cpp.
+void handoffp(P* p);
+void wakep();
+std::int64_t count_goroutines();
+
+// Runs at teardown if an M must report a fatal error while holding sched.lock.
+void dump_all_goroutines(bool take_lock);
+
+// A party that can wait: the running goroutine, or else the calling thread (a thread
+// that is not a goroutine, or a goroutine inside blocking()).  Lives in the waiting
+// party's frame; the waker calls ready() after dequeuing it under the primitive's lock.
+struct Waiter {
+  G* g = nullptr;                                // null: a thread sleeping on `key`
+  std::atomic<std::uint32_t> key{0};             // thread waiters: 1 once readied
+
+  // Releases `lock` once committed to sleep, then sleeps until ready().  Returns
+  // false only for a goroutine whose park teardown cancelled (see gopark).
+  bool park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg);
+  void ready();
+};
+
+}  // namespace gort::detail

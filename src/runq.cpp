@@ -1,0 +1,109 @@
+// runq.cpp -- the lock-free local run queue; protocol in runq.hpp.
+#include "runq.hpp"
+
+#include "fatal.hpp"
+#include "os.hpp"
+
+namespace gort::detail {
+namespace {
+// How long a thief waits before taking a running P's runnext: the owner is most
+// likely about to run it, and stealing it would move a producer/consumer pair onto two
+// threads.  Go sleeps 3 us here ("a sync chan send/recv takes ~50 ns ... ~50x
+// overshoot"); a short pause loop does the same without a syscall whose timer slack
+// alone is 50 us.
+constexpr int kRunnextStealSpins = 600;  // ~3 us of `pause` on current x86 cores
+}  // namespace
+
+G* RunQueue::put(G* gp, bool next) {
+  if (next) {
+    G* old = runnext_.load(std::memory_order_relaxed);
+    while (!runnext_.compare_exchange_weak(old, gp, std::memory_order_acq_rel)) {
+    }
+    if (old == nullptr) return nullptr;
+    gp = old;  // the previous runnext goes to the ring
+  }
+  std::uint32_t h = head_.load(std::memory_order_acquire);
+  std::uint32_t t = tail_.load(std::memory_order_relaxed);
+  if (t - h < kSize) {
+    slots_[t % kSize].store(gp, std::memory_order_relaxed);
+    tail_.store(t + 1, std::memory_order_release);
+    return nullptr;
+  }
+  return gp;
+}
+
+std::uint32_t RunQueue::take_half_for_overflow(G** batch) {
+  std::uint32_t h = head_.load(std::memory_order_acquire);
+  std::uint32_t t = tail_.load(std::memory_order_relaxed);
+  if (t - h != kSize) return 0;  // consumers made room meanwhile: put() again
+  std::uint32_t n = kSize / 2;
+  for (std::uint32_t i = 0; i < n; ++i) batch[i] = slots_[(h + i) % kSize].load(std::memory_order_relaxed);
+  if (!head_.compare_exchange_strong(h, h + n, std::memory_order_release, std::memory_order_relaxed))
+    return 0;
+  return n;
+}
+
+G* RunQueue::get(bool* from_runnext, bool skip_runnext) {
+  if (!skip_runnext) {
+    G* next = runnext_.load(std::memory_order_relaxed);
+    while (next != nullptr) {
+      if (runnext_.compare_exchange_weak(next, nullptr, std::memory_order_acq_rel)) {
+        *from_runnext = true;
+        return next;
+      }
+    }
+  }
+  *from_runnext = false;
+  for (;;) {
+    std::uint32_t h = head_.load(std::memory_order_acquire);
+    std::uint32_t t = tail_.load(std::memory_order_relaxed);
+    if (t == h) {
+      if (skip_runnext) return get(from_runnext, false);  // the ring is empty: runnext after all
+      return nullptr;
+    }
+    G* gp = slots_[h % kSize].load(std::memory_order_relaxed);
+    if (head_.compare_exchange_weak(h, h + 1, std::memory_order_release, std::memory_order_relaxed))
+      return gp;
+  }
+}
+
+std::uint32_t RunQueue::grab(RunQueue& to, std::uint32_t batch_head, bool steal_runnext) {
+  for (;;) {
+    std::uint32_t h = head_.load(std::memory_order_acquire);
+    std::uint32_t t = tail_.load(std::memory_order_acquire);
+    std::uint32_t n = t - h;
+    n -= n / 2;
+    if (n == 0) {
+      if (!steal_runnext) return 0;
+      G* next = runnext_.load(std::memory_order_acquire);
+      if (next == nullptr) return 0;
+      for (int i = 0; i < kRunnextStealSpins && runnext_.load(std::memory_order_relaxed) == next; ++i)
+        cpu_relax();
+      if (!runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
+      to.slots_[batch_head % kSize].store(next, std::memory_order_relaxed);
+      return 1;
+    }
+    if (n > kSize / 2) continue;  // h and t were read at different times: inconsistent
+    for (std::uint32_t i = 0; i < n; ++i) {
+      G* gp = slots_[(h + i) % kSize].load(std::memory_order_relaxed);
+      to.slots_[(batch_head + i) % kSize].store(gp, std::memory_order_relaxed);
+    }
+    if (head_.compare_exchange_strong(h, h + n, std::memory_order_release, std::memory_order_relaxed))
+      return n;
+  }
+}
+
+G* RunQueue::steal_into(RunQueue& to, bool steal_runnext) {
+  std::uint32_t t = to.tail_.load(std::memory_order_relaxed);
+  std::uint32_t n = grab(to, t, steal_runnext);
+  if (n == 0) return nullptr;
+  --n;
+  G* gp = to.slots_[(t + n) % kSize].load(std::memory_order_relaxed);
+  if (n == 0) return gp;
+  std::uint32_t h = to.head_.load(std::memory_order_acquire);
+  if (t - h + n >= kSize) fatal("runqsteal: runq overflow");
+  to.tail_.store(t + n, std::memory_order_release);
+  return gp;
+}
+
+}  // namespace gort::detail

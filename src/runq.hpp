@@ -1,0 +1,83 @@
+// runq.hpp -- a P's local run queue: a bounded lock-free ring plus `runnext`.
+//
+// As in Go (proc.go: runqput, runqget, runqgrab), the ring has one producer, the P's
+// owner, and many consumers: the owner takes from the head and so do thieves, who
+// take half at once.
+//
+//   head  advanced by consumers with a CAS (release): a thief that loses the CAS
+//         retries, so a slot is handed out exactly once;
+//   tail  stored only by the owner (release): slots below it are published;
+//   slots written only by the owner, at tail, before tail is published; read by
+//         consumers between head and tail, then validated by the head CAS.  They are
+//         relaxed atomics so that a thief reading a slot the owner is overwriting
+//         (after the thief's CAS would fail anyway) is not a data race.
+//   runnext  the goroutine made ready most recently by this P; it runs next, ahead
+//         of the ring, which keeps producer/consumer pairs on a warm cache.  Owner
+//         swaps it; thieves may CAS it away (only as a last resort).
+//
+// Rejected: a mutex per P (Go moved away from it; every steal would contend with
+// the owner's fast path); an unbounded queue (the ring overflows into the global
+// queue in batches of half, which keeps both the ring and the lock cold).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace gort::detail {
+
+struct G;
+
+class RunQueue {
+ public:
+  static constexpr std::uint32_t kSize = 256;  // Go's choice: a power of two, large enough that overflow is rare
+
+  // Owner only.  Puts gp in runnext (kicking the old runnext to the ring) or at the
+  // tail.  Returns null, or, when the ring is full, the goroutine that did not fit:
+  // the caller then moves it and half of the ring to the global queue
+  // (take_half_for_overflow) or, if that finds room after all, puts it again.
+  G* put(G* gp, bool next);
+  // Owner only, ring full: takes the older half of the ring into batch[0..n) (with
+  // the kicked goroutine appended by the caller).  Returns n, or 0 if consumers
+  // moved head meanwhile (then put() can be retried).
+  std::uint32_t take_half_for_overflow(G** batch);
+  // Owner only: the next goroutine to run; *from_runnext tells where it came from.
+  // skip_runnext: take from the ring even when runnext is set (fairness, see proc.cpp).
+  G* get(bool* from_runnext, bool skip_runnext = false);
+  // Any thread: moves about half of this queue into `to` (which the caller owns and
+  // which must be empty), returning one goroutine to run now, or null.
+  G* steal_into(RunQueue& to, bool steal_runnext);
+
+  bool empty() const {
+    // Go's runqempty: tail, head and runnext read in an order that cannot miss a G
+    // that moves from runnext into the ring between the reads.
+    for (;;) {
+      std::uint32_t h = head_.load(std::memory_order_acquire);
+      std::uint32_t t = tail_.load(std::memory_order_acquire);
+      G* next = runnext_.load(std::memory_order_acquire);
+      if (tail_.load(std::memory_order_acquire) == t) return h == t && next == nullptr;
+    }
+  }
+  std::uint32_t size() const {  // approximate unless called by the owner
+    std::uint32_t h = head_.load(std::memory_order_acquire);
+    std::uint32_t t = tail_.load(std::memory_order_acquire);
+    return t - h + (runnext_.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
+  }
+  // Owner only, world stopped: empties the queue (teardown).
+  void clear() {
+    head_.store(0, std::memory_order_relaxed);
+    tail_.store(0, std::memory_order_relaxed);
+    runnext_.store(nullptr, std::memory_order_relaxed);
+  }
+
+ private:
+  // Moves about half of the ring (or else runnext) into to's ring from batch_head on,
+  // without publishing it there; returns how many.
+  std::uint32_t grab(RunQueue& to, std::uint32_t batch_head, bool steal_runnext);
+
+  alignas(64) std::atomic<std::uint32_t> head_{0};
+  alignas(64) std::atomic<std::uint32_t> tail_{0};
+  std::atomic<G*> runnext_{nullptr};
+  std::atomic<G*> slots_[kSize] = {};
+};
+
+}  // namespace gort::detail

@@ -1,0 +1,224 @@
+// runtime2.hpp -- the runtime's data: G, M, P, the scheduler, wait reasons.
+//
+// Go's model, and Go's names (runtime2.go):
+//   G  a goroutine: its saved context, its stack (from its first run on), its frame
+//      (the decay-copied function and arguments), its wait state.
+//   M  an OS thread.  It runs goroutines only while it holds a P.  Its own thread
+//      stack is "g0": the scheduler loop runs there when there is nothing to switch to
+//      directly, and an M with nothing to do sleeps there on its note.
+//   P  a processor: the right to run goroutines, max_procs of them.  It owns a local
+//      run queue, a stack cache and a free list of Gs, so the hot paths of spawn,
+//      switch and exit touch no lock.
+//   Sched  what is global: the global run queue, idle Ps and Ms, spinning count,
+//      allgs (for dumps and teardown), the counters of stats().
+//
+// Which lock or protocol guards each field is written next to it.  "owner" means the
+// M that currently holds the P (for P fields) or the thread running the M (for M
+// fields); such fields need no lock.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gort/detail/spawn.hpp>
+
+#include "gobuf.hpp"
+#include "lock_futex.hpp"
+#include "runq.hpp"
+#include "stack.hpp"
+
+namespace gort::detail {
+
+struct G;
+struct M;
+struct P;
+
+// Why a goroutine is parked: every gopark names one, dump_goroutines prints it.
+// Strings are Go's where Go has the state.
+enum class WaitReason : std::uint8_t {
+  kZero,
+  kChanReceiveNilChan,
+  kChanSendNilChan,
+  kSelect,
+  kSelectNoCases,
+  kChanReceive,
+  kChanSend,
+  kSleep,
+  kTimerChan,
+  kSemacquire,
+  kSyncCondWait,
+  kSyncMutexLock,
+  kSyncRWMutexRLock,
+  kSyncRWMutexLock,
+  kSyncWaitGroupWait,
+  kSyncOnceDo,
+  kSemaphoreAcquire,
+  kGroupWait,
+  kIOWait,
+  kExitSyscall,   // back from blocking(), waiting for a P
+  kCount
+};
+const char* wait_reason_string(WaitReason r);
+
+// G status.  Transitions (who makes them):
+//   kIdle     -> kRunnable   newproc (a fresh or recycled G gets a frame)
+//   kRunnable -> kRunning    execute, on the M that will run it
+//   kRunning  -> kRunnable   yield / exitsyscall without a P (the G goes to a run queue)
+//   kRunning  -> kWaiting    gopark, committed after the G is off its stack
+//   kWaiting  -> kRunnable   goready (any thread), or teardown cancelling the wait
+//   kRunning  -> kSyscall    entersyscall (blocking()); its M drops the P
+//   kSyscall  -> kRunning    exitsyscall, once the M holds a P again
+//   kRunning  -> kDead       goexit0 (function returned, goexit, or unwound)
+//   kDead     -> kIdle       gfput, when the G is back on a free list
+// The status is atomic because stats, dumps and teardown read it from other threads.
+enum class GStatus : std::uint8_t { kIdle, kRunnable, kRunning, kSyscall, kWaiting, kDead };
+
+// P status.  kIdle: on the idle list, no M.  kRunning: owned by an M.  kSyscall: its
+// M is inside blocking(); the M may take it back (CAS kSyscall->kRunning) unless
+// sysmon retakes it first (CAS kSyscall->kIdle, then handoffp).
+enum class PStatus : std::uint8_t { kIdle, kRunning, kSyscall };
+
+// Runs on the waker's side of gopark once the parking G is off its stack: returns
+// false to cancel the park (the G is made runnable again at once).
+using UnlockFn = bool (*)(G* gp, void* arg);
+// Removes a parked G from whatever queue it waits in; called at teardown, before the
+// G is resumed to be unwound (see "Abandonment" in proc.cpp).  Thread-safe.
+using CancelFn = void (*)(G* gp, void* arg);
+
+struct G {
+  Gobuf sched;                            // owner: the G itself, or whoever switches to it
+  std::atomic<GStatus> status{GStatus::kIdle};
+  std::uint64_t goid = 0;                 // written at newproc, before the G is published
+  G* schedlink = nullptr;                 // global run queue / free lists (their locks)
+  Stack stack;                            // empty until the G first runs
+  FrameFn fn = nullptr;                   // the goroutine's function + arguments
+  void* frame = nullptr;                  //   (inline_frame or heap)
+  std::atomic<WaitReason> waitreason{WaitReason::kZero};
+  std::atomic<std::int64_t> waitsince{0};  // nanotime() of the park, for dumps
+  // Where `go` was called, and by whom (relaxed atomics: dumps read them while the
+  // G may be recycled).
+  std::atomic<const char*> created_file{nullptr};
+  std::atomic<const char*> created_function{nullptr};
+  std::atomic<std::uint32_t> created_line{0};
+  std::atomic<std::uint64_t> parent_goid{0};
+  CancelFn cancel = nullptr;              // set by gopark, for teardown
+  void* cancel_arg = nullptr;
+  void* param = nullptr;                  // passed by the waker (e.g. which select case won)
+  std::size_t frame_align = 0;            // alignment of a heap frame
+  bool is_main = false;
+  bool abandoned = false;                 // teardown: never run user code again
+  bool unwinding = false;                 // teardown: the unwind exception was thrown
+  bool park_cancelled = false;            // teardown cancelled the current park
+  static constexpr std::size_t kInlineFrame = 48;
+  alignas(16) unsigned char inline_frame[kInlineFrame];
+};
+
+struct PostSwitch {
+  enum class Op : std::uint8_t {
+    kNone,
+    kPark,         // commit gp to kWaiting, then unlockf(gp, arg)
+    kYield,        // gp back on the run queue
+    kExit,         // gp is dead: release its stack, G to the free list
+    kExitSyscall,  // gp came back from blocking() and found no P
+  };
+  Op op = Op::kNone;
+  G* gp = nullptr;
+  UnlockFn unlockf = nullptr;
+  void* arg = nullptr;
+};
+
+struct M {
+  Gobuf g0;                     // owner: this thread's scheduler context
+  G* curg = nullptr;            // owner: the running goroutine
+  P* p = nullptr;               // owner: attached P
+  P* nextp = nullptr;           // sched.lock: P handed over by startm before wakeup
+  P* oldp = nullptr;            // owner: the P held before blocking()
+  bool spinning = false;        // owner; counted in sched.nmspinning
+  bool is_m0 = false;           // the thread that called run()
+  Note park;                    // stopm sleeps here
+  M* schedlink = nullptr;       // sched.lock: idle list
+  std::int64_t id = 0;
+  PostSwitch post;              // owner: left by the context that switched away
+  std::uint32_t fastrand = 0;   // owner: steal order
+  std::thread thread;           // not for m0
+};
+
+struct P {
+  std::int32_t id = 0;
+  std::atomic<PStatus> status{PStatus::kIdle};
+  M* m = nullptr;                              // owner / sched.lock when idle
+  RunQueue runq;
+  std::uint32_t schedtick = 0;                 // owner: incremented at each execute
+  std::uint32_t runnext_streak = 0;            // owner: consecutive runs taken from runnext
+  std::atomic<std::uint32_t> syscalltick{0};   // owner writes; sysmon reads
+  std::atomic<std::int64_t> syscallwhen{0};    // owner writes; sysmon reads
+  std::uint32_t sysmon_syscalltick = 0;        // sysmon only
+  StackCache stackcache;                       // owner
+  G* gfree = nullptr;                          // owner: free Gs, LIFO
+  std::int32_t gfree_count = 0;
+  P* link = nullptr;                           // sched.lock: idle list
+  // Counters: written by the owner only (relaxed), summed by stats().
+  std::atomic<std::uint64_t> created{0}, exited{0}, switches{0}, steals{0}, parks{0}, syscalls{0};
+};
+
+struct Sched {
+  std::mutex lock;  // the fields marked "lock" below
+  G* runq_head = nullptr;                     // lock: global run queue
+  G* runq_tail = nullptr;                     // lock
+  std::atomic<std::int32_t> runq_size{0};     // lock to write; read without
+  P* pidle = nullptr;                         // lock: idle Ps
+  std::atomic<std::int32_t> npidle{0};        // lock to write; read without
+  M* midle = nullptr;                         // lock: idle Ms
+  std::int32_t nmidle = 0;                    // lock
+  std::atomic<std::int32_t> nmspinning{0};
+  std::atomic<std::int32_t> nmsyscall{0};     // Ms inside blocking()
+  std::vector<M*> allm;                       // lock
+  std::vector<P*> allp;                       // fixed while running
+  std::int32_t gomaxprocs = 0;                // fixed while running
+  std::size_t stack_size = 0;                 // fixed while running
+  G* gfree = nullptr;                         // lock: global free Gs
+  std::int32_t gfree_count = 0;               // lock
+  std::vector<G*> allgs;                      // lock: every G ever allocated this run
+  std::atomic<std::uint64_t> goidgen{0};
+  std::atomic<std::uint64_t> foreign_created{0};  // goroutines spawned off any P
+  std::atomic<std::uint64_t> exited_off_p{0};     // goroutines that ended with no P (teardown)
+  std::atomic<std::uint64_t> handoffs{0};         // Ps retaken from blocking() by sysmon
+  // Lifecycle.
+  std::atomic<bool> running{false};     // between run()'s start and its return
+  std::atomic<bool> accepting{false};   // go() may create goroutines that will run
+  std::atomic<bool> abandoning{false};  // main returned: stop the world, unwind the rest
+  std::atomic<bool> exiting{false};     // teardown done: every M leaves its loop
+  std::atomic<std::int32_t> foreign_spawning{0};  // go() calls in flight off any P
+  std::atomic<std::int32_t> nthread_waiters{0};   // threads asleep in a gort primitive
+  bool main_goexited = false;           // lock: main called goexit
+  int main_result = 0;
+  M* m0 = nullptr;
+  M* teardown_driver = nullptr;         // the M that ran main's exit
+  Note teardown_note;                   // the driver waits here for Ms to stop
+  int baseline_threads = 0;             // OS threads not the runtime's, seen at the first run (sanitizers)
+  // sysmon
+  std::thread sysmon;
+  Note sysmon_note;
+  std::atomic<bool> sysmon_wait{false};  // sysmon sleeps until a blocking() call
+  std::atomic<bool> sysmon_exit{false};
+  std::int64_t schedtrace_ns = 0;        // GORT_SCHEDTRACE
+  std::int64_t start_ns = 0;
+};
+
+extern Sched sched;
+
+// The M of the calling thread (null on a thread that is not an M).  Out of line and
+// opaque to the optimiser on purpose: a goroutine may resume on another thread after
+// any switch, so no thread-local address may be cached across one (tls.cpp).
+M* getm();
+void setm(M* m);
+inline G* getg() {
+  M* m = getm();
+  return m != nullptr ? m->curg : nullptr;
+}
+
+}  // namespace gort::detail

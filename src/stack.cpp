@@ -1,0 +1,365 @@
+// stack.cpp -- stack reservation, guard regions, pooling, the mapping budget.
+//
+// Every goroutine and Coroutine runs on a stack from here.  What decides the design:
+//
+//  * Memory that is reused beats memory that is fresh: a first-touch page fault costs
+//    microseconds on these machines, more than a whole goroutine spawn should.  So
+//    stacks are pooled, most recently freed first (its pages are still resident and
+//    cached), in per-P caches (StackCache, no lock) over one process-wide pool.
+//  * Reservations are lazy: one mmap(MAP_NORESERVE) reserves many stack slots; the
+//    kernel commits a page only when it is touched, so a parked goroutine that used
+//    one page of its 256 KiB costs one page.
+//  * Every stack has a guard region below it, and a guard must not cost a kernel
+//    mapping: vm.max_map_count is 65530 by default and a classic PROT_NONE guard
+//    splits its reservation into two mappings, which stops near 32,000 stacks.
+//    Linux >= 6.13 has MADV_GUARD_INSTALL, which marks the guard pages inside the one
+//    mapping (guards survive MADV_DONTNEED; checked on this kernel: 1,000,000 guards,
+//    25 mappings).  Where the kernel lacks it we fall back to mprotect guards up to a
+//    budget derived from vm.max_map_count, then to unguarded stacks whose lowest word
+//    holds a canary checked at every switch away (gobuf.hpp), and say so once on
+//    stderr with the sysctl that restores full protection.
+//  * The guard region is kGuardSize, larger than a page: a function whose frame is
+//    bigger than the guard could step over it into the neighbouring slot (the top of
+//    another live stack) without faulting.  With MADV_GUARD_INSTALL the size costs
+//    address space only.
+//  * The pool keeps a warm set resident and returns the rest to the kernel in
+//    batches (one madvise per run of adjacent free slots), so a burst of a million
+//    goroutines does not pin its memory after it ends.
+//
+// Slot layout inside a reservation (addresses grow to the right):
+//     | guard (kGuardSize) | usable stack (size) | guard | usable stack | ...
+// Locking: one mutex (g_lock) guards the pools and reservations; the arena registry
+// read by the SIGSEGV handler is append-only and published with release stores.
+#include "stack.hpp"
+
+#include "gobuf.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102  // uapi/asm-generic/mman-common.h, Linux 6.13
+#endif
+
+namespace gort::detail {
+namespace {
+
+constexpr std::size_t kGuardSize = 64 * 1024;
+constexpr std::size_t kFirstArenaSlots = 16;    // small programs map little
+constexpr std::size_t kMaxArenaSlots = 8192;    // 8192 x 320 KiB = 2.5 GiB of address space
+constexpr std::size_t kMaxArenaBytes = std::size_t{16} << 30;
+constexpr std::size_t kMaxArenas = 4096;
+constexpr std::size_t kPoolWarm = 256;          // pooled stacks kept resident
+constexpr std::size_t kTrimBatch = 4096;        // trim once this many beyond the warm set
+constexpr long kMapCountReserve = 16384;        // mappings left to the program itself
+
+std::size_t page_size() {
+  static const std::size_t p = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return p;
+}
+
+// Registry of reservations for the fault handler: entries are written before
+// g_arena_count is raised (release) and never change afterwards.
+struct ArenaInfo {
+  char* base;
+  std::size_t slot;   // guard + usable
+  std::size_t slots;
+};
+ArenaInfo g_arenas[kMaxArenas];
+std::atomic<std::size_t> g_arena_count{0};
+
+struct SizePool {
+  std::size_t size = 0;          // usable bytes per stack
+  std::vector<Stack> free;       // LIFO: the back is the most recently freed
+  std::size_t cold = 0;          // free[0, cold) were already returned to the kernel
+  char* carve_next = nullptr;    // next unused slot of the newest reservation
+  char* carve_end = nullptr;
+  std::size_t next_arena_slots = kFirstArenaSlots;
+};
+
+std::mutex g_lock;
+std::vector<SizePool*> g_pools;  // one per stack size in use, usually one or two
+StackStats g_stats;
+long g_mprotect_budget = -1;     // guards mprotect may still create (kMprotect mode)
+bool g_warned = false;
+
+GuardMode detect_guard_mode() {
+  if (const char* forced = std::getenv("GORT_STACK_GUARD")) {  // for tests of the fallbacks
+    if (std::strcmp(forced, "mprotect") == 0) return GuardMode::kMprotect;
+    if (std::strcmp(forced, "canary") == 0) return GuardMode::kCanary;
+  }
+  // Probe: MADV_GUARD_INSTALL on a scratch reservation.
+  std::size_t ps = page_size();
+  void* p = mmap(nullptr, 2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED) return GuardMode::kMprotect;
+  bool ok = madvise(p, ps, MADV_GUARD_INSTALL) == 0;
+  munmap(p, 2 * ps);
+  return ok ? GuardMode::kMadvise : GuardMode::kMprotect;
+}
+
+long mprotect_budget() {
+  long max_maps = 65530;  // the kernel's default
+  if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+    if (std::fscanf(f, "%ld", &max_maps) != 1) max_maps = 65530;
+    std::fclose(f);
+  }
+  return std::max(0L, (max_maps - kMapCountReserve) / 2);  // each guard splits one mapping in two
+}
+
+void warn_canaries_once() {
+  if (g_warned) return;
+  g_warned = true;
+  std::fprintf(stderr,
+               "gort: no more stack guard pages fit under vm.max_map_count; further stacks are "
+               "protected by a canary checked at each switch.  Linux >= 6.13 (MADV_GUARD_INSTALL) "
+               "or `sysctl -w vm.max_map_count=2000000` restores full protection.\n");
+}
+
+SizePool& pool_for(std::size_t size) {  // g_lock held
+  for (SizePool* p : g_pools)
+    if (p->size == size) return *p;
+  auto* p = new SizePool;  // lives for the process, like the reservations it carves
+  p->size = size;
+  g_pools.push_back(p);
+  return *p;
+}
+
+[[noreturn]] void out_of_memory(const char* what, std::size_t bytes) {
+  std::fprintf(stderr, "fatal error: gort: cannot %s %zu bytes for stacks: %s\n", what, bytes,
+               std::strerror(errno));
+  std::fflush(stderr);
+  _exit(2);
+}
+
+void map_arena(SizePool& pool) {  // g_lock held
+  std::size_t slot = kGuardSize + pool.size;
+  std::size_t slots = std::min(pool.next_arena_slots, std::max<std::size_t>(1, kMaxArenaBytes / slot));
+  pool.next_arena_slots = std::min(kMaxArenaSlots, pool.next_arena_slots * 2);
+  std::size_t n = g_arena_count.load(std::memory_order_relaxed);
+  if (n == kMaxArenas) {
+    errno = ENOMEM;
+    out_of_memory("reserve", slot * slots);
+  }
+  // MAP_STACK: no transparent huge pages (Linux >= 6.7), which would commit 2 MiB at a touch.
+  void* base = mmap(nullptr, slot * slots, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) out_of_memory("reserve", slot * slots);
+  madvise(base, slot * slots, MADV_NOHUGEPAGE);
+  g_arenas[n] = ArenaInfo{static_cast<char*>(base), slot, slots};
+  g_arena_count.store(n + 1, std::memory_order_release);
+  pool.carve_next = static_cast<char*>(base);
+  pool.carve_end = pool.carve_next + slot * slots;
+  ++g_stats.mappings;
+}
+
+Stack carve(SizePool& pool) {  // g_lock held
+  if (pool.carve_next == pool.carve_end) map_arena(pool);
+  char* guard = pool.carve_next;
+  pool.carve_next += kGuardSize + pool.size;
+  Stack s{guard + kGuardSize, guard + kGuardSize + pool.size, false};
+  switch (stack_guard_mode()) {
+    case GuardMode::kMadvise:
+      s.guarded = madvise(guard, kGuardSize, MADV_GUARD_INSTALL) == 0;
+      break;
+    case GuardMode::kMprotect:
+      if (g_mprotect_budget < 0) g_mprotect_budget = mprotect_budget();
+      if (g_mprotect_budget > 0 && mprotect(guard, kGuardSize, PROT_NONE) == 0) {
+        --g_mprotect_budget;
+        s.guarded = true;
+      } else {
+        g_mprotect_budget = 0;  // ENOMEM: the kernel's limit came first
+      }
+      break;
+    case GuardMode::kCanary:
+      break;
+  }
+  if (s.guarded) {
+    ++g_stats.guarded;
+  } else {
+    *reinterpret_cast<std::uint64_t*>(s.lo) = kStackCanary;
+    ++g_stats.canaries;
+    if (stack_guard_mode() != GuardMode::kCanary) warn_canaries_once();
+  }
+  ++g_stats.reserved;
+  return s;
+}
+
+// Hands pages of pooled stacks beyond the warm set back to the kernel.  Adjacent
+// slots are released with one madvise; the guard regions between them survive it
+// (MADV_GUARD_INSTALL markers and PROT_NONE alike are kept by MADV_DONTNEED).
+void trim_locked(SizePool& pool) {
+  if (pool.free.size() <= pool.cold + kPoolWarm) return;
+  std::size_t end = pool.free.size() - kPoolWarm;
+  std::vector<Stack> batch(pool.free.begin() + static_cast<std::ptrdiff_t>(pool.cold),
+                           pool.free.begin() + static_cast<std::ptrdiff_t>(end));
+  std::sort(batch.begin(), batch.end(), [](const Stack& a, const Stack& b) { return a.lo < b.lo; });
+  std::size_t i = 0;
+  while (i < batch.size()) {
+    char* lo = batch[i].lo;
+    char* hi = batch[i].hi;
+    std::size_t j = i + 1;
+    while (j < batch.size() && batch[j].lo == hi + kGuardSize) {
+      hi = batch[j].hi;
+      ++j;
+    }
+    // A canary stack keeps its canary: restore it after the pages are dropped.
+    madvise(lo, static_cast<std::size_t>(hi - lo), MADV_DONTNEED);
+    for (std::size_t k = i; k < j; ++k)
+      if (!batch[k].guarded) *reinterpret_cast<std::uint64_t*>(batch[k].lo) = kStackCanary;
+    i = j;
+  }
+  // Keep the order of the free list: cold ones stay at the front.
+  std::copy(batch.begin(), batch.end(), pool.free.begin() + static_cast<std::ptrdiff_t>(pool.cold));
+  pool.cold = end;
+}
+
+bool parse_size(const char* text, std::size_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || errno != 0) return false;
+  std::string unit(end);
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  unsigned long long mult = 1;
+  if (unit.empty() || unit == "b") mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1ULL << 10;
+  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1ULL << 20;
+  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1ULL << 30;
+  else return false;
+  *out = static_cast<std::size_t>(v * mult);
+  return true;
+}
+
+}  // namespace
+
+GuardMode stack_guard_mode() {
+  static const GuardMode mode = detect_guard_mode();
+  return mode;
+}
+
+const char* guard_mode_name(GuardMode m) {
+  switch (m) {
+    case GuardMode::kMadvise: return "madvise-guard";
+    case GuardMode::kMprotect: return "mprotect";
+    case GuardMode::kCanary: return "canary";
+  }
+  return "?";
+}
+
+std::size_t stack_size_for(std::size_t requested) {
+  std::size_t size = requested;
+  if (size == 0) {
+    size = kDefaultStackSize;
+    if (const char* env = std::getenv("GORT_STACK_SIZE"); env != nullptr && *env != '\0') {
+      if (!parse_size(env, &size) || size == 0)
+        throw std::invalid_argument(std::string("gort: GORT_STACK_SIZE=\"") + env +
+                                    "\" is not a size (bytes, or a number with a k, m or g suffix)");
+    }
+  }
+  size = std::clamp(size, kMinStackSize, kMaxStackSize);
+  std::size_t ps = page_size();
+  return (size + ps - 1) / ps * ps;
+}
+
+Stack stack_alloc(std::size_t size) {
+  std::lock_guard<std::mutex> lk(g_lock);
+  SizePool& pool = pool_for(size);
+  if (pool.free.empty()) return carve(pool);
+  Stack s = pool.free.back();
+  pool.free.pop_back();
+  pool.cold = std::min(pool.cold, pool.free.size());
+  return s;
+}
+
+void stack_free(Stack s) {
+  if (!s) return;
+  std::lock_guard<std::mutex> lk(g_lock);
+  SizePool& pool = pool_for(s.size());
+  pool.free.push_back(s);
+  if (pool.free.size() > pool.cold + kPoolWarm + kTrimBatch) trim_locked(pool);
+}
+
+void stack_pool_trim() {
+  std::lock_guard<std::mutex> lk(g_lock);
+  for (SizePool* p : g_pools) trim_locked(*p);
+}
+
+StackStats stack_stats() {
+  std::lock_guard<std::mutex> lk(g_lock);
+  StackStats s = g_stats;
+  for (SizePool* p : g_pools) s.pooled += p->free.size();
+  return s;
+}
+
+Stack StackCache::get(std::size_t size) {
+  if (n_ == 0) {
+    // Refill half the cache under one lock; carve only the one stack needed now, since
+    // a fresh stack costs a guard installation and, at first touch, a page fault.
+    std::lock_guard<std::mutex> lk(g_lock);
+    SizePool& pool = pool_for(size);
+    if (pool.free.empty()) return carve(pool);
+    while (n_ < kCapacity / 2 && !pool.free.empty()) {
+      items_[n_++] = pool.free.back();
+      pool.free.pop_back();
+    }
+    pool.cold = std::min(pool.cold, pool.free.size());
+    // The most recently freed stack ends up on top, as if it had never left the cache.
+    std::reverse(items_, items_ + n_);
+  }
+  if (items_[n_ - 1].size() != size) {  // the cache holds another size: use the pool
+    return stack_alloc(size);
+  }
+  return items_[--n_];
+}
+
+void StackCache::put(Stack s) {
+  if (n_ > 0 && items_[0].size() != s.size()) {
+    stack_free(s);
+    return;
+  }
+  if (n_ == kCapacity) {
+    std::lock_guard<std::mutex> lk(g_lock);
+    SizePool& pool = pool_for(s.size());
+    // The coldest half (bottom of the LIFO) goes back to the pool.
+    for (int i = 0; i < kCapacity / 2; ++i) pool.free.push_back(items_[i]);
+    std::move(items_ + kCapacity / 2, items_ + kCapacity, items_);
+    n_ = kCapacity / 2;
+    if (pool.free.size() > pool.cold + kPoolWarm + kTrimBatch) trim_locked(pool);
+  }
+  items_[n_++] = s;
+}
+
+void StackCache::drain() {
+  for (int i = 0; i < n_; ++i) stack_free(items_[i]);
+  n_ = 0;
+}
+
+bool stack_guard_hit(const void* addr, std::size_t* usable) {
+  auto a = reinterpret_cast<std::uintptr_t>(addr);
+  std::size_t n = g_arena_count.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < n; ++i) {
+    const ArenaInfo& ar = g_arenas[i];
+    auto base = reinterpret_cast<std::uintptr_t>(ar.base);
+    if (a < base || a >= base + ar.slot * ar.slots) continue;
+    if ((a - base) % ar.slot < kGuardSize) {
+      *usable = ar.slot - kGuardSize;
+      return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+}  // namespace gort::detail

@@ -1,0 +1,162 @@
+// sysmon.cpp -- sysmon, the deadlock check, schedtrace.
+//
+// sysmon is one thread outside the G-M-P model (it holds no P).  Its one job for the
+// scheduler: a goroutine inside blocking() keeps its M but gives up its P's right to
+// run; if the call lasts more than kSyscallRetake, sysmon takes the P back (CAS
+// kSyscall -> kIdle, racing the M's own exitsyscall) and hands it to another M, so a
+// blocking call never stalls runnable goroutines (Go's retake).
+//
+// It backs off as Go's does -- 20 us between looks while it is finding work, doubling
+// after 1 ms of nothing up to 10 ms -- and, unlike Go's, sleeps without any timeout
+// when no M is inside blocking(): entersyscall wakes it.  An idle process is never
+// woken periodically.  (Go's sysmon also preempts and polls the network; gort's
+// scheduling is cooperative and the poller is driven by idle Ms.)
+//
+// checkdead runs whenever an M goes idle.  The rule: "all goroutines are asleep"
+// when every M is idle (none running a goroutine, none inside blocking()), and no
+// thread outside the runtime could still act: every OS thread of the process is an M,
+// sysmon, or a thread asleep in a gort primitive (a thread that could still call go()
+// or send on a channel might wake a goroutine).  Threads that existed before the first
+// run() in a sanitizer build are the sanitizer's own and are not counted.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "fatal.hpp"
+#include "proc.hpp"
+#include "sysmon.hpp"
+
+namespace gort::detail {
+namespace {
+
+constexpr std::int64_t kSysmonMinDelay = 20 * 1000;         // Go: 20 us
+constexpr std::int64_t kSysmonMaxDelay = 10 * 1000 * 1000;  // Go: 10 ms
+constexpr int kSysmonIdleRounds = 50;                       // Go: double the delay after 1 ms of nothing
+constexpr std::int64_t kSyscallRetake = 20 * 1000;          // ~one sysmon tick, as in Go
+constexpr std::int64_t kSyscallRetakeIdle = 10 * 1000 * 1000;  // Go: keep the P 10 ms when nobody needs it
+
+// OS threads in this process, or -1 if unknown.
+int count_os_threads() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  int n = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "Threads:", 8) == 0) {
+      n = std::atoi(line + 8);
+      break;
+    }
+  }
+  std::fclose(f);
+  return n;
+}
+
+int retake(std::int64_t now) {
+  int n = 0;
+  for (P* p : sched.allp) {
+    if (p->status.load(std::memory_order_acquire) != PStatus::kSyscall) continue;
+    std::int64_t since = now - p->syscallwhen.load(std::memory_order_relaxed);
+    if (since < kSyscallRetake) continue;
+    // Nothing waits for this P and others are free: let the call keep it a while.
+    if (p->runq.empty() && sched.runq_size.load(std::memory_order_relaxed) == 0 &&
+        sched.nmspinning.load(std::memory_order_seq_cst) + sched.npidle.load(std::memory_order_seq_cst) > 0 &&
+        since < kSyscallRetakeIdle)
+      continue;
+    PStatus expected = PStatus::kSyscall;
+    if (p->status.compare_exchange_strong(expected, PStatus::kIdle, std::memory_order_acq_rel)) {
+      sched.handoffs.fetch_add(1, std::memory_order_relaxed);
+      handoffp(p);
+      ++n;
+    }
+  }
+  return n;
+}
+
+void schedtrace(std::int64_t now) {
+  std::lock_guard<std::mutex> lk(sched.lock);
+  int spinning = sched.nmspinning.load();
+  std::fprintf(stderr, "SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%zu spinningthreads=%d idlethreads=%d runqueue=%d [",
+               static_cast<long long>((now - sched.start_ns) / 1000000), sched.gomaxprocs, sched.npidle.load(),
+               sched.allm.size(), spinning, sched.nmidle, sched.runq_size.load());
+  for (std::size_t i = 0; i < sched.allp.size(); ++i)
+    std::fprintf(stderr, "%s%u", i == 0 ? "" : " ", sched.allp[i]->runq.size());
+  std::fprintf(stderr, "]\n");
+}
+
+void sysmon_main() {
+  int idle = 0;
+  std::int64_t delay = kSysmonMinDelay;
+  std::int64_t last_trace = nanotime();
+  while (!sched.sysmon_exit.load(std::memory_order_acquire)) {
+    if (idle == 0)
+      delay = kSysmonMinDelay;
+    else if (idle > kSysmonIdleRounds)
+      delay = std::min(delay * 2, kSysmonMaxDelay);
+    if (sched.schedtrace_ns > 0) delay = std::min(delay, sched.schedtrace_ns);
+    sched.sysmon_note.sleep_for(delay);
+    sched.sysmon_note.clear();
+    if (sched.sysmon_exit.load(std::memory_order_acquire)) break;
+    if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && sched.schedtrace_ns == 0) {
+      // Nothing to watch: sleep until entersyscall (or teardown) wakes us.
+      sched.sysmon_wait.store(true, std::memory_order_seq_cst);
+      if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && !sched.sysmon_exit.load()) sched.sysmon_note.sleep();
+      sched.sysmon_wait.store(false, std::memory_order_seq_cst);
+      sched.sysmon_note.clear();
+      idle = 0;
+      continue;
+    }
+    std::int64_t now = nanotime();
+    if (!sched.abandoning.load(std::memory_order_acquire) && retake(now) > 0)
+      idle = 0;
+    else
+      ++idle;
+    if (sched.schedtrace_ns > 0 && now - last_trace >= sched.schedtrace_ns) {
+      schedtrace(now);
+      last_trace = now;
+    }
+  }
+}
+
+}  // namespace
+
+void sched_init_env() {
+  sched.schedtrace_ns = 0;
+  if (const char* env = std::getenv("GORT_SCHEDTRACE"); env != nullptr && *env != '\0') {
+    long ms = std::atol(env);
+    if (ms > 0) sched.schedtrace_ns = ms * 1000000;
+  }
+#if GORT_ASAN || GORT_TSAN
+  static const int baseline = count_os_threads() - 1;  // the sanitizer's threads, before any of ours
+  sched.baseline_threads = baseline > 0 ? baseline : 0;
+#endif
+}
+
+void sysmon_start() { sched.sysmon = std::thread(sysmon_main); }
+
+void sysmon_wake() {
+  sched.sysmon_exit.store(true, std::memory_order_seq_cst);
+  sched.sysmon_note.wakeup();
+}
+
+void sysmon_notify_syscall() {
+  if (sched.sysmon_wait.load(std::memory_order_seq_cst) && sched.sysmon_wait.exchange(false))
+    sched.sysmon_note.wakeup();
+}
+
+void checkdead_locked() {
+  if (!sched.accepting.load(std::memory_order_relaxed) || sched.abandoning.load(std::memory_order_relaxed)) return;
+  const auto nm = static_cast<std::int32_t>(sched.allm.size());
+  if (nm - sched.nmidle > 0) return;  // an M is running a goroutine or inside blocking()
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) return;
+  for (P* p : sched.allp)
+    if (!p->runq.empty()) return;
+  // Could a thread outside the runtime still act?
+  int threads = count_os_threads();
+  int accounted = nm + 1 /* sysmon */ + sched.nthread_waiters.load(std::memory_order_seq_cst) + sched.baseline_threads;
+  if (threads < 0 || threads > accounted) return;
+  if (sched.main_goexited && count_goroutines() == 0) fatal("no goroutines (main called runtime.Goexit) - deadlock!", true);
+  fatal("all goroutines are asleep - deadlock!", true);
+}
+
+}  // namespace gort::detail
