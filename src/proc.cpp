@@ -885,20 +885,26 @@ std::int64_t count_goroutines() {
 
 // ------------------------------------------------------------------ Waiter
 
-bool Waiter::park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) {
+bool Waiter::park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg) {
   if (can_gopark()) {
     g = getg();
-    return gopark([](G*, void* l) {
-      static_cast<Lock*>(l)->unlock();
-      return true;
-    }, lock, reason, cancel, cancel_arg);
+    return gopark(unlockf, arg, reason, cancel, cancel_arg);
   }
   g = nullptr;
-  lock->unlock();
+  if (unlockf != nullptr && !unlockf(nullptr, arg)) return true;
   sched.nthread_waiters.fetch_add(1, std::memory_order_seq_cst);
   while (key.load(std::memory_order_acquire) == 0) futex_wait(&key, 0, -1);
   sched.nthread_waiters.fetch_sub(1, std::memory_order_seq_cst);
   return true;
+}
+
+bool Waiter::park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) {
+  return park(
+      [](G*, void* l) {
+        static_cast<Lock*>(l)->unlock();
+        return true;
+      },
+      lock, reason, cancel, cancel_arg);
 }
 
 void Waiter::ready() {

@@ -42,12 +42,21 @@ void dump_all_goroutines(bool take_lock);
 // A party that can wait: the running goroutine, or else the calling thread (a thread
 // that is not a goroutine, or a goroutine inside blocking()).  Lives in the waiting
 // party's frame; the waker calls ready() after dequeuing it under the primitive's lock.
+// One Waiter may sit in several queues at once (select); `selected` lets exactly one
+// waker win it (Go's selectDone), and `param` carries what the winner wants the
+// woken party to know (e.g. which of its queue entries fired).
 struct Waiter {
-  G* g = nullptr;                                // null: a thread sleeping on `key`
-  std::atomic<std::uint32_t> key{0};             // thread waiters: 1 once readied
+  G* g = nullptr;                          // null: a thread sleeping on `key`
+  std::atomic<std::uint32_t> key{0};       // thread waiters: 1 once readied
+  std::atomic<std::uint32_t> selected{0};  // select: 0 until a waker claims this waiter
+  void* param = nullptr;                   // written by the waker before ready()
 
-  // Releases `lock` once committed to sleep, then sleeps until ready().  Returns
-  // false only for a goroutine whose park teardown cancelled (see gopark).
+  // Commits to sleep: unlockf(g, arg) runs once the party can no longer miss a
+  // ready() (for a goroutine: once it is off its stack; for a thread: at once), and
+  // must release whatever lock makes this Waiter findable.  Then sleeps until ready().
+  // Returns false only for a goroutine whose park teardown cancelled (see gopark).
+  bool park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg);
+  // The common case: the waiter is findable under one Lock.
   bool park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg);
   void ready();
 };

@@ -1,0 +1,55 @@
+// test_util.hpp -- helpers shared by the unit tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gort/gort.hpp>
+
+namespace gort_test {
+
+// True in sanitizer and emulator runs (GORT_TEST_SCALE=small): stress sizes shrink.
+inline bool small_scale() {
+  const char* s = std::getenv("GORT_TEST_SCALE");
+  return s != nullptr && std::strcmp(s, "small") == 0;
+}
+
+// `full` in the release build, `small` under sanitizers / qemu.
+inline long scaled(long full, long small) { return small_scale() ? small : full; }
+
+// Every scheduler test runs over these P counts (STYLE.md: several max_procs values).
+inline std::vector<int> procs_to_test() { return {1, 2, 4}; }
+
+// Fixture parameterised by max_procs: TEST_P(ProcsTest, Name) { run([&]{...}); }
+class ProcsTest : public ::testing::TestWithParam<int> {
+ protected:
+  template <class F>
+  int run(F&& f) {
+    return gort::run(std::forward<F>(f), gort::Options{.max_procs = GetParam()});
+  }
+};
+
+#define GORT_INSTANTIATE_PROCS(Fixture)                                                     \
+  INSTANTIATE_TEST_SUITE_P(Procs, Fixture, ::testing::ValuesIn(::gort_test::procs_to_test()), \
+                           [](const ::testing::TestParamInfo<int>& i) { return "P" + std::to_string(i.param); })
+
+// Result of running a program as a subprocess.
+struct Exit {
+  int status = -1;   // exit status, or 128 + signal
+  std::string err;   // everything it wrote to stderr
+  std::string out;   // and to stdout
+};
+
+// Runs `path` with `args` (and extra environment entries "K=V"), waits at most
+// timeout_s seconds (then kills it: status 137).
+Exit run_process(const std::string& path, const std::vector<std::string>& args = {},
+                 const std::vector<std::string>& env = {}, int timeout_s = 60);
+
+// Resident set size of this process, in bytes (/proc/self/statm).
+long rss_bytes();
+
+}  // namespace gort_test
