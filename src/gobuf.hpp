@@ -167,8 +167,14 @@ inline void gobuf_arrived([[maybe_unused]] Gobuf* self, [[maybe_unused]] Gobuf* 
 // context left (the transfer value).  `from_exits`: the running context will never
 // be resumed; its sanitizer state is released now.
 inline Gobuf* gobuf_switch(Gobuf* from, Gobuf* to, [[maybe_unused]] bool from_exits = false) {
-  if (from->canary != nullptr && *from->canary != kStackCanary) [[unlikely]]
-    stack_overflow_canary(from);
+  // An unguarded stack: its canary was overwritten, or the stack pointer is below the
+  // stack right now.  (A frame that skipped the canary word and has already returned
+  // goes unseen: the fallback is weaker than a guard page, as stack.cpp says.)
+  if (from->canary != nullptr) [[unlikely]] {
+    if (*from->canary != kStackCanary ||
+        static_cast<const void*>(__builtin_frame_address(0)) < from->stack_lo)
+      stack_overflow_canary(from);
+  }
   eh_state_swap(from, to);
 #if GORT_ASAN
   __sanitizer_start_switch_fiber(from_exits ? nullptr : &from->asan_fake_stack, to->stack_lo,

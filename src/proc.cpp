@@ -390,6 +390,7 @@ void schedule(M* m);
 void newm(P* p, bool spinning);
 
 void mstart(M* m) {
+  m->tid = os_thread_id();
   setm(m);
   ensure_signal_stack();
   {
@@ -406,12 +407,12 @@ void newm(P* p, bool spinning) {
   M* m = new M;
   m->spinning = spinning;
   m->nextp = p;
-  {
-    std::lock_guard<std::mutex> lk(sched.lock);
-    m->id = g_next_mid++;
-    sched.allm.push_back(m);
-  }
+  // Under the lock: the M is counted in allm (checkdead, teardown) from the moment its
+  // thread exists, and `thread` is written before anyone can join it.
+  std::lock_guard<std::mutex> lk(sched.lock);
+  m->id = g_next_mid++;
   m->fastrand = static_cast<std::uint32_t>(m->id) * 0x9E3779B9u + 1;
+  sched.allm.push_back(m);
   m->thread = std::thread(mstart, m);
 }
 
@@ -866,11 +867,16 @@ void gosched() {
     abandon_point(gp);
     return;
   }
-  G* next = runq_next_local(m->p);
-  if (next == nullptr) return;  // nothing else to run here: carry on
-  m->post = PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr};
-  gobuf_switch(&gp->sched, prepare_run(m, next));
-  post_switch(getm());
+  if (sched.abandoning.load(std::memory_order_acquire)) {
+    // The world is stopping: through g0, so that this M can stop too.
+    switch_away(m, gp, PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr}, true);
+  } else {
+    G* next = runq_next_local(m->p);
+    if (next == nullptr) return;  // nothing else to run here: carry on
+    m->post = PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr};
+    gobuf_switch(&gp->sched, prepare_run(m, next));
+    post_switch(getm());
+  }
   if (gp->abandoned) abandon_point(gp);
 }
 
@@ -891,10 +897,14 @@ bool Waiter::park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cance
     return gopark(unlockf, arg, reason, cancel, cancel_arg);
   }
   g = nullptr;
-  if (unlockf != nullptr && !unlockf(nullptr, arg)) return true;
+  // Counted asleep from before a waker can find it until ready() uncounts it: a thread
+  // already readied but not yet scheduled by the OS must not look asleep to checkdead.
   sched.nthread_waiters.fetch_add(1, std::memory_order_seq_cst);
+  if (unlockf != nullptr && !unlockf(nullptr, arg)) {
+    sched.nthread_waiters.fetch_sub(1, std::memory_order_seq_cst);
+    return true;
+  }
   while (key.load(std::memory_order_acquire) == 0) futex_wait(&key, 0, -1);
-  sched.nthread_waiters.fetch_sub(1, std::memory_order_seq_cst);
   return true;
 }
 
@@ -912,6 +922,7 @@ void Waiter::ready() {
     goready(g);
     return;
   }
+  sched.nthread_waiters.fetch_sub(1, std::memory_order_seq_cst);
   key.store(1, std::memory_order_release);
   futex_wake(&key, 1);
 }
@@ -1016,10 +1027,12 @@ struct MainFrame {
 };
 
 void free_runtime() {
+  // sysmon first: a retake in flight may still be starting an M (newm assigns
+  // m->thread after publishing m in allm).
+  if (sched.sysmon.joinable()) sched.sysmon.join();
   for (M* m : sched.allm) {
     if (m->thread.joinable()) m->thread.join();
   }
-  if (sched.sysmon.joinable()) sched.sysmon.join();
   for (G* gp : sched.allgs) {
     if (gp->stack) stack_free(gp->stack);
     gobuf_release(&gp->sched);
@@ -1095,6 +1108,7 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   ++g_next_mid;
   sched.allm.push_back(m0);
   sched.m0 = m0;
+  m0->tid = os_thread_id();
   setm(m0);
   acquirep(m0, sched.allp[0]);
   {

@@ -142,6 +142,7 @@ struct M {
   Note park;                    // stopm sleeps here
   M* schedlink = nullptr;       // sched.lock: idle list
   std::int64_t id = 0;
+  long tid = 0;                 // OS thread id, for dumps and tests
   PostSwitch post;              // owner: left by the context that switched away
   std::uint32_t fastrand = 0;   // owner: steal order
   std::thread thread;           // not for m0

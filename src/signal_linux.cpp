@@ -60,7 +60,7 @@ void report_overflow(std::size_t limit) {
   }
 }
 
-void on_fault(int sig, siginfo_t* info, void* uctx) {
+[[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {
   std::size_t usable = 0;
   if (info != nullptr && stack_guard_hit(info->si_addr, &usable)) {
     report_overflow(usable);

@@ -17,7 +17,9 @@
 //    25 mappings).  Where the kernel lacks it we fall back to mprotect guards up to a
 //    budget derived from vm.max_map_count, then to unguarded stacks whose lowest word
 //    holds a canary checked at every switch away (gobuf.hpp), and say so once on
-//    stderr with the sysctl that restores full protection.
+//    stderr with the sysctl that restores full protection.  The canary is weaker: it
+//    sees an overflow that wrote over the canary word or is still below the stack at
+//    the switch, not one that skipped the word and returned before it.
 //  * The guard region is kGuardSize, larger than a page: a function whose frame is
 //    bigger than the guard could step over it into the neighbouring slot (the top of
 //    another live stack) without faulting.  With MADV_GUARD_INSTALL the size costs
@@ -88,8 +90,14 @@ struct SizePool {
   std::size_t next_arena_slots = kFirstArenaSlots;
 };
 
+constexpr int kMaxSizeClasses = 64;  // distinct stack sizes in one process
+
 std::mutex g_lock;
-std::vector<SizePool*> g_pools;  // one per stack size in use, usually one or two
+// One pool per stack size in use, usually one or two.  A plain array of pointers,
+// never destroyed: pools live for the process (their reservations do too), and a
+// stack freed from a static destructor at exit must still find its pool.
+SizePool* g_pools[kMaxSizeClasses];
+int g_npools = 0;
 StackStats g_stats;
 long g_mprotect_budget = -1;     // guards mprotect may still create (kMprotect mode)
 bool g_warned = false;
@@ -128,11 +136,15 @@ void warn_canaries_once() {
 }
 
 SizePool& pool_for(std::size_t size) {  // g_lock held
-  for (SizePool* p : g_pools)
-    if (p->size == size) return *p;
-  auto* p = new SizePool;  // lives for the process, like the reservations it carves
+  for (int i = 0; i < g_npools; ++i)
+    if (g_pools[i]->size == size) return *g_pools[i];
+  if (g_npools == kMaxSizeClasses) {
+    std::fprintf(stderr, "fatal error: gort: more than %d distinct stack sizes in one process\n", kMaxSizeClasses);
+    _exit(2);
+  }
+  auto* p = new SizePool;
   p->size = size;
-  g_pools.push_back(p);
+  g_pools[g_npools++] = p;
   return *p;
 }
 
@@ -293,13 +305,13 @@ void stack_free(Stack s) {
 
 void stack_pool_trim() {
   std::lock_guard<std::mutex> lk(g_lock);
-  for (SizePool* p : g_pools) trim_locked(*p);
+  for (int i = 0; i < g_npools; ++i) trim_locked(*g_pools[i]);
 }
 
 StackStats stack_stats() {
   std::lock_guard<std::mutex> lk(g_lock);
   StackStats s = g_stats;
-  for (SizePool* p : g_pools) s.pooled += p->free.size();
+  for (int i = 0; i < g_npools; ++i) s.pooled += g_pools[i]->free.size();
   return s;
 }
 

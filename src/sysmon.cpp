@@ -17,7 +17,7 @@
 // thread outside the runtime could still act: every OS thread of the process is an M,
 // sysmon, or a thread asleep in a gort primitive (a thread that could still call go()
 // or send on a channel might wake a goroutine).  Threads that existed before the first
-// run() in a sanitizer build are the sanitizer's own and are not counted.
+// run() in a sanitizer build are taken to be the sanitizer's own and are not counted.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -126,13 +126,21 @@ void sched_init_env() {
     long ms = std::atol(env);
     if (ms > 0) sched.schedtrace_ns = ms * 1000000;
   }
+}
+
+void sysmon_start() {
+  sched.sysmon = std::thread(sysmon_main);
 #if GORT_ASAN || GORT_TSAN
-  static const int baseline = count_os_threads() - 1;  // the sanitizer's threads, before any of ours
+  // The sanitizer's own threads (TSan starts one with the first pthread_create, which
+  // has happened by now) are not threads that could wake a goroutine.  Measured once
+  // per process, at the first run(): threads beyond the runtime's own.
+  static const int baseline = [] {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    return count_os_threads() - static_cast<int>(sched.allm.size()) - 1;
+  }();
   sched.baseline_threads = baseline > 0 ? baseline : 0;
 #endif
 }
-
-void sysmon_start() { sched.sysmon = std::thread(sysmon_main); }
 
 void sysmon_wake() {
   sched.sysmon_exit.store(true, std::memory_order_seq_cst);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <source_location>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -31,8 +32,9 @@ class WaitGroup {
   void done() { add(-1); }
   void wait();
 
-  // add(1), then go(f, args...) with a done() when f returns or throws.  (Overloads
-  // instead of one variadic template so that the call site can be recorded.)
+  // add(1), then go(f, args...) with a done() when f returns or throws, after f and
+  // args are destroyed.  (Overloads instead of one variadic template so that the call
+  // site can be recorded.)
   template <class F>
   void go(F&& f, std::source_location site = std::source_location::current()) {
     go_at(site, std::forward<F>(f));
@@ -74,7 +76,11 @@ class WaitGroup {
               WaitGroup* wg;
               ~Done() noexcept(false) { wg->done(); }
             } done{wg};
-            std::invoke(std::move(fn), std::move(args)...);
+            // Moved into locals so that they are destroyed before done(): when wait()
+            // returns, every function and argument passed to go() is gone.
+            std::decay_t<F> local_fn(std::move(fn));
+            std::tuple<std::decay_t<A>...> local_args(std::move(args)...);
+            std::apply([&](auto&... xs) { std::invoke(std::move(local_fn), std::move(xs)...); }, local_args);
           },
           this, std::forward<F>(f), std::forward<A>(a)...);
     } catch (...) {

@@ -1,0 +1,76 @@
+// crash_test.cpp -- programs that must die, run as subprocesses: exit status 2 and
+// Go's messages on stderr (tests/crash/*.cpp).
+#include <string>
+#include <vector>
+
+#include "gobuf.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+struct Case {
+  const char* program;
+  std::vector<std::string> env;
+  std::vector<std::string> stderr_has;
+};
+
+void check(const Case& c) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/" + c.program, {}, c.env);
+  EXPECT_EQ(r.status, 2) << c.program << " stderr:\n" << r.err;
+  for (const auto& s : c.stderr_has) EXPECT_NE(r.err.find(s), std::string::npos) << "missing \"" << s << "\" in:\n" << r.err;
+}
+
+// Sanitizer builds keep their own SEGV handler: its report stands in for Go's.
+#if GORT_ASAN || GORT_TSAN
+#define SKIP_UNDER_SANITIZERS() GTEST_SKIP() << "the sanitizer's SEGV report replaces gort's"
+#else
+#define SKIP_UNDER_SANITIZERS() (void)0
+#endif
+
+TEST(Crash, GoroutineStackOverflow) {
+  SKIP_UNDER_SANITIZERS();
+  check({"overflow_goroutine", {}, {"fatal error: stack overflow", "goroutine stack exceeds 262144-byte limit", "goroutine 2 [running]:", "created by"}});
+}
+
+TEST(Crash, CoroutineStackOverflow) {
+  SKIP_UNDER_SANITIZERS();
+  check({"overflow_coroutine", {}, {"fatal error: stack overflow", "coroutine"}});
+}
+
+TEST(Crash, CanaryCatchesOverflowWithoutGuardPages) {
+  SKIP_UNDER_SANITIZERS();
+  check({"overflow_canary", {"GORT_STACK_GUARD=canary"}, {"fatal error: stack overflow", "coroutine"}});
+}
+
+TEST(Crash, UnrecoveredPanicInAGoroutine) {
+  check({"panic_goroutine", {}, {"panic: boom (std::runtime_error)\n\ngoroutine 2 [running]:", "created by", "crash/panic_goroutine.cpp:"}});
+}
+
+TEST(Crash, PanicInMainRunsDefersFirst) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/panic_main");
+  EXPECT_EQ(r.status, 2) << r.err;
+  auto deferred = r.err.find("deferred ran");
+  auto report = r.err.find("panic: kaboom\n\ngoroutine 1 [running]:");
+  EXPECT_NE(deferred, std::string::npos) << r.err;
+  EXPECT_NE(report, std::string::npos) << r.err;
+  EXPECT_LT(deferred, report);
+  EXPECT_EQ(r.out.find("run returned"), std::string::npos);
+}
+
+TEST(Crash, AllGoroutinesAsleep) {
+  check({"deadlock_waitgroup", {}, {"fatal error: all goroutines are asleep - deadlock!", "goroutine 1 [sync.WaitGroup.Wait]:", "goroutine 2 [sync.WaitGroup.Wait]:"}});
+}
+
+TEST(Crash, MainGoexitThenNoGoroutines) {
+  check({"main_goexit", {}, {"the other goroutine finished", "fatal error: no goroutines (main called runtime.Goexit) - deadlock!"}});
+}
+
+TEST(Crash, DeferThrowingWhileUnwinding) {
+  check({"defer_throws_while_unwinding", {}, {"panic: second"}});
+}
+
+TEST(Crash, CoroutineThatWillNotUnwind) {
+  check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
+}
+
+}  // namespace
