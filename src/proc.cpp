@@ -77,6 +77,9 @@ constexpr int kStealRounds = 4;                  // Go's stealTries
 constexpr std::int32_t kGfreeLocalMax = 64;      // Go: per-P free G list bound
 constexpr std::int32_t kGfreeBatch = 32;
 constexpr int kMaxProcs = 1024;                  // Go's _MaxGomaxprocs on 64-bit
+// How long a running P's due timers are left to its own M before an idle M runs them:
+// a scheduling round of a busy P is microseconds; 1 ms is the accuracy gort promises.
+constexpr std::int64_t kBusyPTimerGrace = 1000000;
 
 std::int64_t g_next_mid = 0;  // sched.lock
 
@@ -148,24 +151,30 @@ void runqput(P* p, G* gp, bool next) {
   for (;;) {
     G* left = p->runq.put(gp, next);
     if (left == nullptr) return;
-    G* batch[RunQueue::kSize / 2 + 1];
+    G* batch[RunQueue::kSize / 2];
     std::uint32_t n = p->runq.take_half_for_overflow(batch);
     if (n == 0) {  // consumers made room: try again
       gp = left;
       next = false;
       continue;
     }
-    batch[n++] = left;
+    // The oldest half goes to the global queue.  The goroutine that did not fit is the
+    // most recently readied one (or the runnext it displaced): unlike Go, keep it here,
+    // where it runs soon, rather than behind everything in the global queue.
     for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->schedlink = batch[i + 1];
-    std::lock_guard<std::mutex> lk(sched.lock);
-    globrunqputbatch(batch[0], batch[n - 1], static_cast<std::int32_t>(n));
-    return;
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      globrunqputbatch(batch[0], batch[n - 1], static_cast<std::int32_t>(n));
+    }
+    gp = left;
+    next = false;
   }
 }
 
 // The next goroutine from p without looking at other Ps: the global queue now and
 // then, runnext (unless it has had its streak), the ring, then the global queue.
 G* runq_next_local(P* p) {
+  if (p->timers.when0.load(std::memory_order_relaxed) != 0) check_timers(p, nanotime());
   if (p->schedtick % kGlobalCheckTicks == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     std::lock_guard<std::mutex> lk(sched.lock);
     if (G* gp = globrunqget(p, 1)) return gp;
@@ -206,6 +215,16 @@ void mput(M* m) {
   m->schedlink = sched.midle;
   sched.midle = m;
   ++sched.nmidle;
+}
+
+void mremove(M* m) {  // m may or may not be on the list
+  for (M** link = &sched.midle; *link != nullptr; link = &(*link)->schedlink) {
+    if (*link == m) {
+      *link = m->schedlink;
+      --sched.nmidle;
+      return;
+    }
+  }
 }
 
 M* mget() {
@@ -456,10 +475,57 @@ void stopm(M* m) {
   m->park.sleep();
   m->park.clear();
   std::lock_guard<std::mutex> lk(sched.lock);
+  if (m->nextp != nullptr) {  // startm took us off the idle list and handed us a P
+    acquirep(m, m->nextp);
+    m->nextp = nullptr;
+  } else if (!sched.exiting.load(std::memory_order_relaxed)) {
+    mremove(m);  // woken for another reason (a timer): back to find_runnable
+  }
+}
+
+// Sleeps, as the timer sleeper, until `when` or until woken (startm, or a timer armed
+// earlier).  Returns with a P or without one; find_runnable sorts it out.  Returns
+// false at once if another M already is the timer sleeper.
+bool sleep_for_timers(M* m, std::int64_t when) {
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (sched.timer_sleeper != nullptr) return false;
+    mput(m);
+    sched.timer_sleeper = m;
+    sched.timer_sleep_until.store(when, std::memory_order_release);
+  }
+  std::int64_t ns = when - nanotime();
+  if (ns > 0) m->park.sleep_for(ns);
+  m->park.clear();
+  std::lock_guard<std::mutex> lk(sched.lock);
+  if (sched.timer_sleeper == m) {
+    sched.timer_sleeper = nullptr;
+    sched.timer_sleep_until.store(0, std::memory_order_release);
+  }
   if (m->nextp != nullptr) {
     acquirep(m, m->nextp);
     m->nextp = nullptr;
+  } else {
+    mremove(m);
   }
+  return true;
+}
+
+// Runs, without holding a P, the due timers of the Ps that nobody is checking: idle
+// ones, ones whose M is inside blocking(), and busy ones whose timers are overdue by
+// more than kBusyPTimerGrace (a goroutine that does not yield holds its P's timers
+// back).  A running P's M checks its own timers at every schedule: taking them from it
+// would send the goroutines they wake to the global queue, behind everything there.
+bool run_due_timers(std::int64_t now) {
+  bool ran = false;
+  for (P* p : sched.allp) {
+    std::int64_t w = p->timers.when0.load(std::memory_order_acquire);
+    if (w == 0 || w > now) continue;
+    if (p->status.load(std::memory_order_relaxed) == PStatus::kRunning && now - w < kBusyPTimerGrace) continue;
+    check_timers(p, now);
+    ran = true;
+  }
+  return ran;
 }
 
 void resetspinning(M* m) {
@@ -473,12 +539,22 @@ void resetspinning(M* m) {
 G* steal_work(M* m) {
   P* self = m->p;
   const std::uint32_t n = static_cast<std::uint32_t>(sched.gomaxprocs);
+  std::int64_t now = 0;
   for (int round = 0; round < kStealRounds; ++round) {
     const bool steal_runnext = round == kStealRounds - 1;
     std::uint32_t start = fastrand(m) % n;
     for (std::uint32_t i = 0; i < n; ++i) {
       P* victim = sched.allp[(start + i) % n];
       if (victim == self) continue;
+      // Due timers of a P that is busy (or idle): run them here (Go's stealWork).
+      if (round == 0 && victim->timers.when0.load(std::memory_order_relaxed) != 0) {
+        if (now == 0) now = nanotime();
+        if (victim->timers.when0.load(std::memory_order_acquire) <= now) {
+          check_timers(victim, now);
+          bool from_runnext;
+          if (G* gp = self->runq.get(&from_runnext)) return gp;
+        }
+      }
       if (G* gp = victim->runq.steal_into(self->runq, steal_runnext && victim->status.load(std::memory_order_relaxed) == PStatus::kRunning)) {
         counter_add(self->steals);
         return gp;
@@ -506,8 +582,22 @@ G* find_runnable(M* m) {
       stopm(m);
       continue;
     }
-    if (m->p == nullptr) {  // back from blocking() without a P, or woken without one
-      stopm(m);
+    if (m->p == nullptr) {
+      // Woken without a P (a timer is due, or back from blocking()).  With an idle P,
+      // look for work the normal way: due timers then ready goroutines into this P's
+      // own queue, ahead of whatever waits in the global one.  Without, run the due
+      // timers anyway (their goroutines go to the global queue) and sleep again.
+      P* got;
+      {
+        std::lock_guard<std::mutex> lk(sched.lock);
+        got = pidleget();
+        if (got != nullptr) acquirep(m, got);
+      }
+      if (got == nullptr) {
+        run_due_timers(nanotime());
+        std::int64_t next = earliest_timer();
+        if (next == 0 || !sleep_for_timers(m, next)) stopm(m);
+      }
       continue;
     }
     P* p = m->p;
@@ -574,6 +664,11 @@ G* find_runnable(M* m) {
       }
     }
     (void)was_spinning;
+    // Timers: be the M that wakes for the next one, unless another already is.
+    if (std::int64_t next = earliest_timer(); next != 0) {
+      if (next <= nanotime()) continue;  // due already: the m->p == nullptr path runs them
+      if (sleep_for_timers(m, next)) continue;
+    }
     stopm(m);
   }
 }
@@ -1039,6 +1134,7 @@ void free_runtime() {
     delete gp;
   }
   for (P* p : sched.allp) {
+    clear_timers(p);
     p->stackcache.drain();
     delete p;
   }
@@ -1053,6 +1149,8 @@ void free_runtime() {
   sched.npidle = 0;
   sched.midle = nullptr;
   sched.nmidle = 0;
+  sched.timer_sleeper = nullptr;
+  sched.timer_sleep_until = 0;
   sched.nmspinning = 0;
   sched.nmsyscall = 0;
   sched.gfree = nullptr;

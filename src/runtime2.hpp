@@ -30,6 +30,7 @@
 #include "lock_futex.hpp"
 #include "runq.hpp"
 #include "stack.hpp"
+#include "time.hpp"
 
 namespace gort::detail {
 
@@ -159,6 +160,7 @@ struct P {
   std::atomic<std::int64_t> syscallwhen{0};    // owner writes; sysmon reads
   std::uint32_t sysmon_syscalltick = 0;        // sysmon only
   StackCache stackcache;                       // owner
+  TimerHeap timers;                            // its own lock (time.cpp)
   G* gfree = nullptr;                          // owner: free Gs, LIFO
   std::int32_t gfree_count = 0;
   P* link = nullptr;                           // sched.lock: idle list
@@ -175,6 +177,8 @@ struct Sched {
   std::atomic<std::int32_t> npidle{0};        // lock to write; read without
   M* midle = nullptr;                         // lock: idle Ms
   std::int32_t nmidle = 0;                    // lock
+  M* timer_sleeper = nullptr;                 // lock: the idle M sleeping until the next timer
+  std::atomic<std::int64_t> timer_sleep_until{0};  // lock to write: its deadline, 0 if none
   std::atomic<std::int32_t> nmspinning{0};
   std::atomic<std::int32_t> nmsyscall{0};     // Ms inside blocking()
   std::vector<M*> allm;                       // lock

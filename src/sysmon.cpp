@@ -60,6 +60,7 @@ int retake(std::int64_t now) {
     if (since < kSyscallRetake) continue;
     // Nothing waits for this P and others are free: let the call keep it a while.
     if (p->runq.empty() && sched.runq_size.load(std::memory_order_relaxed) == 0 &&
+        p->timers.when0.load(std::memory_order_relaxed) == 0 &&
         sched.nmspinning.load(std::memory_order_seq_cst) + sched.npidle.load(std::memory_order_seq_cst) > 0 &&
         since < kSyscallRetakeIdle)
       continue;
@@ -159,6 +160,7 @@ void checkdead_locked() {
   if (sched.runq_size.load(std::memory_order_relaxed) > 0) return;
   for (P* p : sched.allp)
     if (!p->runq.empty()) return;
+  if (any_timers()) return;  // a timer will wake some goroutine (or at least fire)
   // Could a thread outside the runtime still act?
   int threads = count_os_threads();
   int accounted = nm + 1 /* sysmon */ + sched.nthread_waiters.load(std::memory_order_seq_cst) + sched.baseline_threads;

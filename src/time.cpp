@@ -1,0 +1,228 @@
+// time.cpp -- runtime timers: per-P heaps, run by the scheduler itself.
+//
+// A sleeping goroutine holds no thread, and there is no timer thread: each P keeps
+// its timers in a 4-ary heap (Go's time.go), and whoever schedules on that P checks
+// it -- find_runnable and the direct-switch path look at the heap's earliest deadline
+// (one relaxed load; nanotime() only when the P has timers) and run what is due.  An M
+// with nothing to run sleeps until the earliest deadline over all Ps, as the single
+// "timer sleeper" (Go's M blocked in netpoll(delay)); a timer armed earlier than that
+// wakes it.  A thief looking for work also runs the due timers of the P it visits, so
+// a P whose goroutine never yields cannot hold its timers back for long (Go's
+// stealWork).  sysmon retakes a P with timers from a long blocking() call.
+//
+// Locking: each heap has its own Lock.  A timer's `pp` says which heap it is in; it
+// changes only under that heap's lock, so deltimer finds the right lock by reading
+// pp, locking, and checking pp again.  A timer's function runs with its heap's lock
+// held (it may ready a goroutine, send on a channel without blocking, start a
+// goroutine): never the other way round, so the order is heap lock -> channel lock ->
+// sched.lock, and nothing takes a heap lock while holding one of those.
+//
+// Rejected: a timer thread (a context switch per expiry, and a thread that is never
+// idle); a global heap (one lock for every sleep in the program); Go 1.23's lazy
+// channel timers, which join a heap only while someone is blocked on the channel --
+// gort gets the same observable rules (no stale value after stop/reset, unreferenced
+// timers freed) by draining the channel in stop/reset and disarming the timer when the
+// last handle to its channel goes away (time.cpp, Timer).
+#include "time.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <thread>
+
+#include "proc.hpp"
+
+namespace gort::detail {
+namespace {
+
+constexpr std::size_t kHeapArity = 4;  // Go's timer heap is 4-ary
+
+// ---------------------------------------------------------------- the 4-ary heap
+// All under the heap's lock.
+
+void heap_set(TimerHeap& h, std::size_t i, timer* t) {
+  h.heap[i] = t;
+  t->index = static_cast<std::int32_t>(i);
+}
+
+void sift_up(TimerHeap& h, std::size_t i) {
+  timer* t = h.heap[i];
+  while (i > 0) {
+    std::size_t parent = (i - 1) / kHeapArity;
+    if (t->when >= h.heap[parent]->when) break;
+    heap_set(h, i, h.heap[parent]);
+    i = parent;
+  }
+  heap_set(h, i, t);
+}
+
+void sift_down(TimerHeap& h, std::size_t i) {
+  timer* t = h.heap[i];
+  const std::size_t n = h.heap.size();
+  for (;;) {
+    std::size_t first = i * kHeapArity + 1;
+    if (first >= n) break;
+    std::size_t best = first;
+    for (std::size_t c = first + 1; c < std::min(first + kHeapArity, n); ++c)
+      if (h.heap[c]->when < h.heap[best]->when) best = c;
+    if (h.heap[best]->when >= t->when) break;
+    heap_set(h, i, h.heap[best]);
+    i = best;
+  }
+  heap_set(h, i, t);
+}
+
+void update_when0(TimerHeap& h) {
+  h.when0.store(h.heap.empty() ? 0 : h.heap[0]->when, std::memory_order_release);
+}
+
+void heap_push(TimerHeap& h, P* p, timer* t) {
+  t->pp.store(p, std::memory_order_relaxed);
+  h.heap.push_back(t);
+  sift_up(h, h.heap.size() - 1);
+  update_when0(h);
+}
+
+void heap_remove(TimerHeap& h, timer* t) {
+  auto i = static_cast<std::size_t>(t->index);
+  timer* last = h.heap.back();
+  h.heap.pop_back();
+  if (last != t) {
+    heap_set(h, i, last);
+    sift_down(h, i);
+    sift_up(h, static_cast<std::size_t>(last->index));
+  }
+  t->index = -1;
+  t->pp.store(nullptr, std::memory_order_relaxed);
+  update_when0(h);
+}
+
+P* home_for_new_timer() {
+  M* m = getm();
+  if (m != nullptr && m->p != nullptr) return m->p;
+  if (m != nullptr && m->oldp != nullptr) return m->oldp;  // inside blocking()
+  // A thread that is not an M: any P; the timer sleeper watches them all.
+  static std::atomic<std::uint32_t> next{0};
+  return sched.allp[next.fetch_add(1, std::memory_order_relaxed) % sched.allp.size()];
+}
+
+// A timer was armed for `when`: make sure some M will be awake by then.
+void wake_for_timer(std::int64_t when) {
+  std::int64_t until = sched.timer_sleep_until.load(std::memory_order_acquire);
+  if (until != 0) {
+    if (when < until) {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      if (sched.timer_sleeper != nullptr) sched.timer_sleeper->park.wakeup();
+    }
+    return;
+  }
+  // Nobody sleeps for timers.  An M running goroutines will look when it goes idle;
+  // from a thread outside the runtime, with every P idle, wake one.
+  M* m = getm();
+  if (m == nullptr || m->p == nullptr) wakep();
+}
+
+}  // namespace
+
+void addtimer(timer* t, std::int64_t when) {
+  P* p = home_for_new_timer();
+  t->when = when;
+  p->timers.lock.lock();
+  heap_push(p->timers, p, t);
+  const bool earliest = p->timers.heap[0] == t;
+  p->timers.lock.unlock();
+  if (earliest) wake_for_timer(when);
+}
+
+bool deltimer(timer* t) {
+  for (;;) {
+    P* p = t->pp.load(std::memory_order_acquire);
+    if (p == nullptr) return false;
+    p->timers.lock.lock();
+    if (t->pp.load(std::memory_order_relaxed) == p) {
+      heap_remove(p->timers, t);
+      p->timers.lock.unlock();
+      return true;
+    }
+    p->timers.lock.unlock();  // it moved (fired, or re-armed elsewhere) meanwhile
+  }
+}
+
+bool modtimer(timer* t, std::int64_t when, std::int64_t period) {
+  bool was_armed = deltimer(t);
+  t->period = period;
+  addtimer(t, when);
+  return was_armed;
+}
+
+std::int64_t check_timers(P* p, std::int64_t now) {
+  TimerHeap& h = p->timers;
+  std::int64_t w = h.when0.load(std::memory_order_acquire);
+  if (w == 0 || w > now) return w;
+  h.lock.lock();
+  while (!h.heap.empty()) {
+    timer* t = h.heap[0];
+    if (t->when > now) break;
+    if (t->period > 0) {
+      // Go's rule: the next tick is the first period boundary after now; ticks that
+      // were missed are dropped, not delivered late in a burst.
+      std::int64_t late = now - t->when;
+      t->when += t->period * (1 + late / t->period);
+      if (t->when < 0) t->when = std::numeric_limits<std::int64_t>::max();  // overflow
+      sift_down(h, 0);
+      update_when0(h);
+    } else {
+      heap_remove(h, t);
+    }
+    t->f(t, now);
+  }
+  std::int64_t next = h.heap.empty() ? 0 : h.heap[0]->when;
+  h.lock.unlock();
+  return next;
+}
+
+std::int64_t earliest_timer() {
+  std::int64_t best = 0;
+  for (P* p : sched.allp) {
+    std::int64_t w = p->timers.when0.load(std::memory_order_acquire);
+    if (w != 0 && (best == 0 || w < best)) best = w;
+  }
+  return best;
+}
+
+bool any_timers() { return earliest_timer() != 0; }
+
+void clear_timers(P* p) {
+  p->timers.lock.lock();
+  for (timer* t : p->timers.heap) {
+    t->index = -1;
+    t->pp.store(nullptr, std::memory_order_relaxed);
+  }
+  p->timers.heap.clear();
+  update_when0(p->timers);
+  p->timers.lock.unlock();
+}
+
+// ------------------------------------------------------------------- sleep
+
+void time_sleep(std::int64_t ns) {
+  if (ns <= 0) return;  // Go: Sleep(d <= 0) returns at once
+  if (!can_gopark()) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(ns));
+    return;
+  }
+  timer t;
+  t.f = [](timer* self, std::int64_t) { goready(static_cast<G*>(self->arg)); };
+  t.arg = getg();
+  const std::int64_t now = nanotime();
+  t.when = now + std::min(ns, std::numeric_limits<std::int64_t>::max() - now);
+  // The timer is armed once the goroutine is parked, so it cannot fire before.
+  gopark(
+      [](G*, void* arg) {
+        auto* tt = static_cast<timer*>(arg);
+        addtimer(tt, tt->when);
+        return true;
+      },
+      &t, WaitReason::kSleep, [](G*, void* arg) { deltimer(static_cast<timer*>(arg)); }, &t);
+}
+
+}  // namespace gort::detail

@@ -1,0 +1,56 @@
+// time.hpp -- runtime timers: per-P heaps run by the scheduler (design in time.cpp).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "lock_futex.hpp"
+
+namespace gort::detail {
+
+struct P;
+struct timer;
+
+// Called when the timer fires, with the lock of the heap it was in held: it must not
+// block, and must not touch another timer heap (goready, a non-blocking channel send
+// and newproc are fine).  For a periodic timer it runs after the timer was re-armed.
+using TimerFn = void (*)(timer* t, std::int64_t now);
+
+struct timer {
+  std::int64_t when = 0;      // deadline, nanotime(); heap lock while in a heap
+  std::int64_t period = 0;    // > 0: fires again every `period` ns
+  TimerFn f = nullptr;
+  void* arg = nullptr;
+  std::atomic<P*> pp{nullptr};  // the heap it is in, or null; changes only under that heap's lock
+  std::int32_t index = -1;      // position in that heap
+};
+
+// A P's timers: a 4-ary min-heap on `when` (Go's choice: shallower than binary, so a
+// sift touches fewer cache lines).
+struct TimerHeap {
+  Lock lock;
+  std::vector<timer*> heap;          // lock
+  std::atomic<std::int64_t> when0{0};  // earliest deadline, 0 if none: read without the lock
+};
+
+// Arms t to fire at `when` (nanotime) on the caller's P, or another P when the caller
+// has none.  t must not be armed.  Wakes the M sleeping for timers if t is earlier.
+void addtimer(timer* t, std::int64_t when);
+// Disarms t; true if it was armed (had not fired yet).
+bool deltimer(timer* t);
+// Disarms t if armed, then arms it for `when`; returns whether it was armed.
+bool modtimer(timer* t, std::int64_t when, std::int64_t period);
+
+// Runs p's timers that are due at `now`; returns p's next deadline (0: none).
+std::int64_t check_timers(P* p, std::int64_t now);
+// Earliest deadline over every P (0: none); racy reads, for sleeping decisions.
+std::int64_t earliest_timer();
+bool any_timers();
+// Teardown: every heap is emptied (armed timers are left disarmed).
+void clear_timers(P* p);
+
+// Parks the calling goroutine for ns nanoseconds, or sleeps the thread.
+void time_sleep(std::int64_t ns);
+
+}  // namespace gort::detail
