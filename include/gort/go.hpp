@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <source_location>
 #include <utility>
 
 #include "detail/spawn.hpp"
@@ -27,9 +26,9 @@ namespace gort {
 // guide provides); use it as a function: gort::go(f, args...).
 template <class F, class... Args>
 struct go {
-  explicit go(F&& f, Args&&... args, std::source_location site = std::source_location::current()) {
-    detail::spawn(detail::CallSite{site.file_name(), site.function_name(), site.line()}, std::forward<F>(f),
-                  std::forward<Args>(args)...);
+  explicit go(F&& f, Args&&... args, const char* file = __builtin_FILE(), const char* function = __builtin_FUNCTION(),
+              unsigned line = __builtin_LINE()) {
+    detail::spawn(detail::CallSite{file, function, line}, std::forward<F>(f), std::forward<Args>(args)...);
   }
 };
 template <class F, class... Args>

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <source_location>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -36,41 +35,41 @@ class WaitGroup {
   // args are destroyed.  (Overloads instead of one variadic template so that the call
   // site can be recorded.)
   template <class F>
-  void go(F&& f, std::source_location site = std::source_location::current()) {
+  void go(F&& f, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
     go_at(site, std::forward<F>(f));
   }
   template <class F, class A1>
-  void go(F&& f, A1&& a1, std::source_location site = std::source_location::current()) {
+  void go(F&& f, A1&& a1, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1));
   }
   template <class F, class A1, class A2>
-  void go(F&& f, A1&& a1, A2&& a2, std::source_location site = std::source_location::current()) {
+  void go(F&& f, A1&& a1, A2&& a2, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2));
   }
   template <class F, class A1, class A2, class A3>
-  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, std::source_location site = std::source_location::current()) {
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
   }
   template <class F, class A1, class A2, class A3, class A4>
   void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4,
-          std::source_location site = std::source_location::current()) {
+          detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
           std::forward<A4>(a4));
   }
   template <class F, class A1, class A2, class A3, class A4, class A5>
   void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
-          std::source_location site = std::source_location::current()) {
+          detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
           std::forward<A4>(a4), std::forward<A5>(a5));
   }
 
  private:
   template <class F, class... A>
-  void go_at(const std::source_location& site, F&& f, A&&... a) {
+  void go_at(const detail::CallSite& site, F&& f, A&&... a) {
     add(1);
     try {
       detail::spawn(
-          detail::CallSite{site.file_name(), site.function_name(), site.line()},
+          site,
           [](WaitGroup* wg, std::decay_t<F>&& fn, std::decay_t<A>&&... args) {
             struct Done {
               WaitGroup* wg;

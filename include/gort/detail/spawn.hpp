@@ -21,6 +21,11 @@ struct G;
 enum class FrameOp : std::uint8_t { kRun, kDestroy };  // kRun: invoke, then destroy
 using FrameFn = void (*)(void* frame, FrameOp op);
 
+// Where a goroutine was started.  Filled by default arguments at the call site:
+//   void f(..., CallSite site = GORT_CALL_SITE_HERE)
+// (__builtin_FILE/FUNCTION/LINE, which g++ and clang both evaluate at the caller when
+// they appear in a default argument; std::source_location is not usable with clang 14
+// and libstdc++ 12).
 struct CallSite {
   const char* file = nullptr;
   const char* function = nullptr;
