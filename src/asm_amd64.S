@@ -31,10 +31,20 @@ gort_swap_context:
         subq    $8, %rsp
         stmxcsr GORT_FRAME_MXCSR(%rsp)
         fnstcw  GORT_FRAME_FPCW(%rsp)
+        movl    GORT_FRAME_MXCSR(%rsp), %eax
+        movzwl  GORT_FRAME_FPCW(%rsp), %ecx
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
+        /* ldmxcsr and fldcw are slow (microcoded, partly serialising) and the control
+           words almost never differ between two contexts: load only on change. */
+        cmpl    GORT_FRAME_MXCSR(%rsp), %eax
+        je      1f
         ldmxcsr GORT_FRAME_MXCSR(%rsp)
+1:
+        cmpw    GORT_FRAME_FPCW(%rsp), %cx
+        je      2f
         fldcw   GORT_FRAME_FPCW(%rsp)
+2:
         addq    $8, %rsp
         popq    %r15
         popq    %r14

@@ -43,7 +43,7 @@ struct CoroutineFrame {
   static void entry(void* transfer, void* data);
   void switch_in() {
     state = State::kRunning;
-    gobuf_switch(&caller, &self);
+    gobuf_switch(&caller, &self, this_thread_eh_for_coroutine());
   }
 };
 
@@ -66,7 +66,7 @@ void CoroutineFrame::entry(void* transfer, void* data) {
   }
   f->state = State::kDone;
   f->exchange = nullptr;
-  gobuf_switch(&f->self, &f->caller, /*from_exits=*/true);
+  gobuf_switch(&f->self, &f->caller, this_thread_eh(), /*from_exits=*/true);
   __builtin_unreachable();
 }
 
@@ -81,7 +81,7 @@ using detail::CoroutineFrame;
 void Coroutine::Yield::operator()() {
   CoroutineFrame* f = frame_;
   f->state = CoroutineFrame::State::kSuspended;
-  detail::gobuf_switch(&f->self, &f->caller);
+  detail::gobuf_switch(&f->self, &f->caller, detail::this_thread_eh());
   // Resumed.  By the destructor?  Then unwind, unless a destructor is already
   // unwinding this stack (a second exception would terminate).
   if (f->unwinding && std::uncaught_exceptions() == 0) throw detail::CoroutineUnwind{};
@@ -121,7 +121,6 @@ void Coroutine::destroy() noexcept {
     for (int i = 0; f->state != CoroutineFrame::State::kDone; ++i) {
       if (i == detail::kMaxUnwindResumes)
         detail::fatal("a destroyed gort::Coroutine keeps yielding instead of unwinding (catch (...) without rethrow?)");
-      detail::ensure_signal_stack();
       f->switch_in();
     }
   }
@@ -136,7 +135,6 @@ bool Coroutine::resume() {
   if (f == nullptr || f->state == CoroutineFrame::State::kDone) return false;
   if (f->state == CoroutineFrame::State::kRunning)
     throw std::logic_error("gort::Coroutine::resume: the coroutine is already running");
-  detail::ensure_signal_stack();
   f->switch_in();
   if (f->error) std::rethrow_exception(std::exchange(f->error, nullptr));
   return f->state != CoroutineFrame::State::kDone;

@@ -133,19 +133,26 @@ struct Gobuf {
   const void* stack_lo = nullptr;
   std::size_t stack_size = 0;
   const std::uint64_t* canary = nullptr;  // non-null only for an unguarded stack
-  void* asan_fake_stack = nullptr;        // ASan's fake frames of this context
-  void* tsan_fiber = nullptr;             // TSan's logical thread of this context
   EhState eh;                             // exception state while not running
+#if GORT_ASAN
+  void* asan_fake_stack = nullptr;        // ASan's fake frames of this context
+#endif
+#if GORT_TSAN
+  void* tsan_fiber = nullptr;             // TSan's logical thread of this context
+#endif
 };
 
 [[noreturn]] void stack_overflow_canary(const Gobuf* g);  // stack.cpp
 
-inline void eh_state_swap(Gobuf* from, const Gobuf* to) {
-  // __cxa_get_globals is an out-of-line call that returns this thread's block, so
-  // nothing here caches a thread-local address across the switch that follows.
-  auto* globals = reinterpret_cast<EhState*>(__cxxabiv1::__cxa_get_globals());
-  std::memcpy(&from->eh, globals, sizeof(EhState));
-  std::memcpy(globals, &to->eh, sizeof(EhState));
+// The exception state block of the calling thread.  Out of line and opaque (tls.cpp):
+// callers must fetch it again after any switch, since the context may have moved to
+// another thread.  The scheduler keeps each M's block in M::eh instead.
+EhState* this_thread_eh();
+EhState* this_thread_eh_for_coroutine();  // also installs the thread's signal stack once
+
+inline void eh_state_swap(Gobuf* from, const Gobuf* to, EhState* here) {
+  std::memcpy(&from->eh, here, sizeof(EhState));
+  std::memcpy(here, &to->eh, sizeof(EhState));
 }
 
 // Called first thing in a context that was just switched to: by gobuf_switch when
@@ -154,7 +161,7 @@ inline void gobuf_arrived([[maybe_unused]] Gobuf* self, [[maybe_unused]] Gobuf* 
 #if GORT_ASAN
   const void* lo = nullptr;
   std::size_t size = 0;
-  __sanitizer_finish_switch_fiber(self ? self->asan_fake_stack : nullptr, &lo, &size);
+  __sanitizer_finish_switch_fiber(self != nullptr ? self->asan_fake_stack : nullptr, &lo, &size);
   if (prev != nullptr) {
     prev->stack_lo = lo;
     prev->stack_size = size;
@@ -164,9 +171,10 @@ inline void gobuf_arrived([[maybe_unused]] Gobuf* self, [[maybe_unused]] Gobuf* 
 
 // The single switch point.  Saves the running context into `from` and resumes `to`.
 // Returns when some context later switches back to `from`, with the Gobuf that
-// context left (the transfer value).  `from_exits`: the running context will never
-// be resumed; its sanitizer state is released now.
-inline Gobuf* gobuf_switch(Gobuf* from, Gobuf* to, [[maybe_unused]] bool from_exits = false) {
+// context left (the transfer value).  `here`: the exception state block of the thread
+// the switch happens on (this_thread_eh(), or the M's).  `from_exits`: the running
+// context will never be resumed; its sanitizer state is released now.
+inline Gobuf* gobuf_switch(Gobuf* from, Gobuf* to, EhState* here, [[maybe_unused]] bool from_exits = false) {
   // An unguarded stack: its canary was overwritten, or the stack pointer is below the
   // stack right now.  (A frame that skipped the canary word and has already returned
   // goes unseen: the fallback is weaker than a guard page, as stack.cpp says.)
@@ -175,7 +183,7 @@ inline Gobuf* gobuf_switch(Gobuf* from, Gobuf* to, [[maybe_unused]] bool from_ex
         static_cast<const void*>(__builtin_frame_address(0)) < from->stack_lo)
       stack_overflow_canary(from);
   }
-  eh_state_swap(from, to);
+  eh_state_swap(from, to, here);
 #if GORT_ASAN
   __sanitizer_start_switch_fiber(from_exits ? nullptr : &from->asan_fake_stack, to->stack_lo,
                                  to->stack_size);
@@ -202,8 +210,10 @@ inline void gobuf_init(Gobuf* g, char* lo, char* hi, const std::uint64_t* canary
   g->stack_lo = lo;
   g->stack_size = static_cast<std::size_t>(hi - lo);
   g->canary = canary;
-  g->asan_fake_stack = nullptr;
   g->eh = EhState{};
+#if GORT_ASAN
+  g->asan_fake_stack = nullptr;
+#endif
 #if GORT_TSAN
   if (g->tsan_fiber == nullptr) g->tsan_fiber = __tsan_create_fiber(0);
 #endif

@@ -251,11 +251,38 @@ P* releasep(M* m) {
 
 // ---------------------------------------------------------------- G records
 
-G* malg() {
-  G* gp = new G;
-  std::lock_guard<std::mutex> lk(sched.lock);
-  sched.allgs.push_back(gp);
+Stack g_stack(const G* gp) {
+  return Stack{gp->stack_lo, gp->stack_lo + sched.stack_size, gp->stack_guarded};
+}
+
+GChunk* new_gchunk_locked() {
+  auto* c = new GChunk;
+  c->next = sched.gchunks;
+  sched.gchunks = c;
+  return c;
+}
+
+G* carve(GChunk* c) {
+  std::uint32_t i = c->used.load(std::memory_order_relaxed);
+  G* gp = ::new (c->at(i)) G;
+  c->used.store(i + 1, std::memory_order_release);  // for_each_g sees it whole
   return gp;
+}
+
+// A new G record, carved from p's chunk without a lock; a thread without a P carves
+// from a shared chunk under sched.lock.
+G* malg(P* p) {
+  if (p == nullptr) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    GChunk*& c = sched.foreign_gchunk;
+    if (c == nullptr || c->used.load(std::memory_order_relaxed) == GChunk::kGs) c = new_gchunk_locked();
+    return carve(c);
+  }
+  if (p->gchunk == nullptr || p->gchunk->used.load(std::memory_order_relaxed) == GChunk::kGs) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    p->gchunk = new_gchunk_locked();
+  }
+  return carve(p->gchunk);
 }
 
 G* gfget(P* p) {
@@ -344,9 +371,11 @@ void post_switch(M* m);
 Gobuf* prepare_run(M* m, G* gp) {
   m->curg = gp;
   gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
-  if (!gp->stack) {
-    gp->stack = m->p != nullptr ? m->p->stackcache.get(sched.stack_size) : stack_alloc(sched.stack_size);
-    gobuf_init(&gp->sched, gp->stack.lo, gp->stack.hi, gp->stack.canary(), goroutine_entry, nullptr);
+  if (gp->stack_lo == nullptr) {
+    Stack st = m->p != nullptr ? m->p->stackcache.get(sched.stack_size) : stack_alloc(sched.stack_size);
+    gp->stack_lo = st.lo;
+    gp->stack_guarded = st.guarded;
+    gobuf_init(&gp->sched, st.lo, st.hi, st.canary(), goroutine_entry, nullptr);
   }
   if (P* p = m->p) {
     ++p->schedtick;
@@ -364,10 +393,10 @@ void switch_away(M* m, G* gp, PostSwitch post, bool via_g0) {
   if (!via_g0 && m->p != nullptr && !sched.abandoning.load(std::memory_order_relaxed))
     next = runq_next_local(m->p);
   if (next != nullptr) {
-    gobuf_switch(&gp->sched, prepare_run(m, next), exits);
+    gobuf_switch(&gp->sched, prepare_run(m, next), m->eh, exits);
   } else {
     m->curg = nullptr;
-    gobuf_switch(&gp->sched, &m->g0, exits);
+    gobuf_switch(&gp->sched, &m->g0, m->eh, exits);
   }
   // gp runs again, maybe on another thread: getm(), never `m`.
   post_switch(getm());
@@ -410,6 +439,7 @@ void newm(P* p, bool spinning);
 
 void mstart(M* m) {
   m->tid = os_thread_id();
+  m->eh = this_thread_eh();
   setm(m);
   ensure_signal_stack();
   {
@@ -678,7 +708,7 @@ void schedule(M* m) {
   for (;;) {
     G* gp = find_runnable(m);
     if (gp == nullptr) return;
-    gobuf_switch(&m->g0, prepare_run(m, gp));
+    gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
     post_switch(m);  // g0 never migrates: `m` is still this thread's M
   }
 }
@@ -691,12 +721,12 @@ void begin_teardown(M* m);
 void gexit_finish(M* m, G* gp) {
   gp->status.store(GStatus::kDead, std::memory_order_release);
   P* p = m->p;
-  if (gp->stack) {
+  if (gp->stack_lo != nullptr) {
     if (p != nullptr)
-      p->stackcache.put(gp->stack);
+      p->stackcache.put(g_stack(gp));
     else
-      stack_free(gp->stack);
-    gp->stack = Stack{};
+      stack_free(g_stack(gp));
+    gp->stack_lo = nullptr;
   }
   if (p != nullptr)
     counter_add(p->exited);
@@ -785,7 +815,8 @@ void begin_teardown(M* m) {
     progress = false;
     {
       std::lock_guard<std::mutex> lk(sched.lock);
-      gs = sched.allgs;
+      gs.clear();
+      for_each_g(sched.gchunks, [&](G* gp) { gs.push_back(gp); });
     }
     for (G* gp : gs) {
       GStatus st = gp->status.load(std::memory_order_acquire);
@@ -796,7 +827,7 @@ void begin_teardown(M* m) {
         if (gp->cancel != nullptr) gp->cancel(gp, gp->cancel_arg);
         gp->park_cancelled = true;
       }
-      gobuf_switch(&m->g0, prepare_run(m, gp));
+      gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
       post_switch(m);
     }
   }
@@ -946,7 +977,7 @@ void exitsyscall() {
   gp->waitreason.store(WaitReason::kExitSyscall, std::memory_order_relaxed);
   m->post = PostSwitch{PostSwitch::Op::kExitSyscall, gp, nullptr, nullptr};
   m->curg = nullptr;
-  gobuf_switch(&gp->sched, &m->g0);
+  gobuf_switch(&gp->sched, &m->g0, m->eh);
   post_switch(getm());
   if (gp->abandoned) abandon_point(gp);
 }
@@ -969,7 +1000,7 @@ void gosched() {
     G* next = runq_next_local(m->p);
     if (next == nullptr) return;  // nothing else to run here: carry on
     m->post = PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr};
-    gobuf_switch(&gp->sched, prepare_run(m, next));
+    gobuf_switch(&gp->sched, prepare_run(m, next), m->eh);
     post_switch(getm());
   }
   if (gp->abandoned) abandon_point(gp);
@@ -1034,8 +1065,8 @@ SpawnSlot newproc_reserve(std::size_t size, std::size_t align) {
     return SpawnSlot{nullptr, alloc_frame(size, align), align};  // the runtime is ending: abandoned at birth
   }
   G* gp = gfget(p);
-  if (gp == nullptr) gp = malg();
-  gp->frame_align = align;
+  if (gp == nullptr) gp = malg(p);
+  gp->frame_align = static_cast<std::uint16_t>(align);
   gp->frame = size <= G::kInlineFrame && align <= alignof(std::max_align_t) ? gp->inline_frame : alloc_frame(size, align);
   return SpawnSlot{gp, gp->frame, align};
 }
@@ -1128,19 +1159,26 @@ void free_runtime() {
   for (M* m : sched.allm) {
     if (m->thread.joinable()) m->thread.join();
   }
-  for (G* gp : sched.allgs) {
-    if (gp->stack) stack_free(gp->stack);
-    gobuf_release(&gp->sched);
-    delete gp;
+  for (GChunk* c = sched.gchunks; c != nullptr;) {
+    std::uint32_t n = c->used.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      G* gp = c->at(i);
+      if (gp->stack_lo != nullptr) stack_free(g_stack(gp));
+      gobuf_release(&gp->sched);
+      gp->~G();
+    }
+    GChunk* next = c->next;
+    delete c;
+    c = next;
   }
+  sched.gchunks = nullptr;
+  sched.foreign_gchunk = nullptr;
   for (P* p : sched.allp) {
     clear_timers(p);
     p->stackcache.drain();
     delete p;
   }
   for (M* m : sched.allm) delete m;
-  sched.allgs.clear();
-  sched.allgs.shrink_to_fit();
   sched.allp.clear();
   sched.allm.clear();
   sched.runq_head = sched.runq_tail = nullptr;
@@ -1197,6 +1235,7 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   for (int i = 0; i < procs; ++i) {
     P* p = new P;
     p->id = i;
+    p->runq.set_sole_consumer(procs == 1);  // one P: no thieves
     sched.allp.push_back(p);
   }
   M* m0 = new M;
@@ -1207,6 +1246,7 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   sched.allm.push_back(m0);
   sched.m0 = m0;
   m0->tid = os_thread_id();
+  m0->eh = this_thread_eh();
   setm(m0);
   acquirep(m0, sched.allp[0]);
   {

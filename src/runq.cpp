@@ -17,8 +17,11 @@ constexpr int kRunnextStealSpins = 600;  // ~3 us of `pause` on current x86 core
 G* RunQueue::put(G* gp, bool next) {
   if (next) {
     G* old = runnext_.load(std::memory_order_relaxed);
-    while (!runnext_.compare_exchange_weak(old, gp, std::memory_order_acq_rel)) {
-    }
+    if (sole_consumer_)
+      runnext_.store(gp, std::memory_order_relaxed);
+    else
+      while (!runnext_.compare_exchange_weak(old, gp, std::memory_order_acq_rel)) {
+      }
     if (old == nullptr) return nullptr;
     gp = old;  // the previous runnext goes to the ring
   }
@@ -44,6 +47,21 @@ std::uint32_t RunQueue::take_half_for_overflow(G** batch) {
 }
 
 G* RunQueue::get(bool* from_runnext, bool skip_runnext) {
+  if (sole_consumer_) {
+    if (!skip_runnext || head_.load(std::memory_order_relaxed) == tail_.load(std::memory_order_relaxed)) {
+      if (G* next = runnext_.load(std::memory_order_relaxed)) {
+        runnext_.store(nullptr, std::memory_order_relaxed);
+        *from_runnext = true;
+        return next;
+      }
+    }
+    *from_runnext = false;
+    std::uint32_t h = head_.load(std::memory_order_relaxed);
+    if (h == tail_.load(std::memory_order_relaxed)) return nullptr;
+    G* gp = slots_[h % kSize].load(std::memory_order_relaxed);
+    head_.store(h + 1, std::memory_order_relaxed);
+    return gp;
+  }
   if (!skip_runnext) {
     G* next = runnext_.load(std::memory_order_relaxed);
     while (next != nullptr) {

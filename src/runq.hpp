@@ -62,6 +62,11 @@ class RunQueue {
     std::uint32_t t = tail_.load(std::memory_order_acquire);
     return t - h + (runnext_.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
   }
+  // With a single P there is no thief: nobody but the owner ever writes head or
+  // runnext, so the owner may use plain stores instead of a locked CAS (which costs
+  // more than the rest of a yield).  Set while no other thread uses the queue.
+  void set_sole_consumer(bool sole) { sole_consumer_ = sole; }
+
   // Owner only, world stopped: empties the queue (teardown).
   void clear() {
     head_.store(0, std::memory_order_relaxed);
@@ -77,6 +82,7 @@ class RunQueue {
   alignas(64) std::atomic<std::uint32_t> head_{0};
   alignas(64) std::atomic<std::uint32_t> tail_{0};
   std::atomic<G*> runnext_{nullptr};
+  bool sole_consumer_ = false;
   std::atomic<G*> slots_[kSize] = {};
 };
 

@@ -10,7 +10,7 @@
 //      run queue, a stack cache and a free list of Gs, so the hot paths of spawn,
 //      switch and exit touch no lock.
 //   Sched  what is global: the global run queue, idle Ps and Ms, spinning count,
-//      allgs (for dumps and teardown), the counters of stats().
+//      every G record (GChunk list, for dumps and teardown), the counters of stats().
 //
 // Which lock or protocol guards each field is written next to it.  "owner" means the
 // M that currently holds the P (for P fields) or the thread running the M (for M
@@ -92,31 +92,49 @@ using CancelFn = void (*)(G* gp, void* arg);
 
 struct G {
   Gobuf sched;                            // owner: the G itself, or whoever switches to it
-  std::atomic<GStatus> status{GStatus::kIdle};
-  std::uint64_t goid = 0;                 // written at newproc, before the G is published
   G* schedlink = nullptr;                 // global run queue / free lists (their locks)
-  Stack stack;                            // empty until the G first runs
-  FrameFn fn = nullptr;                   // the goroutine's function + arguments
-  void* frame = nullptr;                  //   (inline_frame or heap)
-  std::atomic<WaitReason> waitreason{WaitReason::kZero};
-  std::atomic<std::int64_t> waitsince{0};  // nanotime() of the park, for dumps
+  std::uint64_t goid = 0;                 // written at newproc, before the G is published
+  char* stack_lo = nullptr;               // its stack (sched.stack_size bytes), null until it first runs
+  FrameFn fn = nullptr;                   // the goroutine's function + arguments:
+  void* frame = nullptr;                  //   in inline_frame, or on the heap
+  std::atomic<std::int64_t> waitsince{0};  // nanotime_coarse() of the park, for dumps
   // Where `go` was called, and by whom (relaxed atomics: dumps read them while the
   // G may be recycled).
   std::atomic<const char*> created_file{nullptr};
   std::atomic<const char*> created_function{nullptr};
-  std::atomic<std::uint32_t> created_line{0};
   std::atomic<std::uint64_t> parent_goid{0};
   CancelFn cancel = nullptr;              // set by gopark, for teardown
   void* cancel_arg = nullptr;
   void* param = nullptr;                  // passed by the waker (e.g. which select case won)
-  std::size_t frame_align = 0;            // alignment of a heap frame
+  std::atomic<std::uint32_t> created_line{0};
+  std::uint16_t frame_align = 0;          // alignment of a heap frame
+  std::atomic<GStatus> status{GStatus::kIdle};
+  std::atomic<WaitReason> waitreason{WaitReason::kZero};
+  bool stack_guarded = false;             // false: a canary protects it instead
   bool is_main = false;
   bool abandoned = false;                 // teardown: never run user code again
   bool unwinding = false;                 // teardown: the unwind exception was thrown
   bool park_cancelled = false;            // teardown cancelled the current park
+  // Sized so that a G is 208 bytes (13 lines of 16): a lambda capturing a few
+  // references plus a WaitGroup pointer fits; larger frames go to the heap.
   static constexpr std::size_t kInlineFrame = 48;
   alignas(16) unsigned char inline_frame[kInlineFrame];
 };
+
+// G records are carved from chunks, never freed one by one during a run (a dead G goes
+// to a free list and is reused): no malloc per spawn, no lock per spawn, dense memory,
+// and the chunk list doubles as Go's allgs for dumps and teardown.
+struct GChunk {
+  static constexpr std::uint32_t kGs = 256;  // ~64 KiB: one allocation per 256 new Gs
+  GChunk* next = nullptr;                    // sched.lock: the list of all chunks
+  std::atomic<std::uint32_t> used{0};        // Gs constructed so far (release: readers see them whole)
+  alignas(64) unsigned char storage[kGs * sizeof(G)];
+  G* at(std::uint32_t i) { return reinterpret_cast<G*>(storage) + i; }
+};
+
+// Calls f(G*) for every G of this run (Go's forEachG); sched.lock held by the caller.
+template <class F>
+void for_each_g(GChunk* chunks, F&& f);
 
 struct PostSwitch {
   enum class Op : std::uint8_t {
@@ -134,6 +152,7 @@ struct PostSwitch {
 
 struct M {
   Gobuf g0;                     // owner: this thread's scheduler context
+  EhState* eh = nullptr;        // owner: this thread's C++ exception state block
   G* curg = nullptr;            // owner: the running goroutine
   P* p = nullptr;               // owner: attached P
   P* nextp = nullptr;           // sched.lock: P handed over by startm before wakeup
@@ -163,6 +182,7 @@ struct P {
   TimerHeap timers;                            // its own lock (time.cpp)
   G* gfree = nullptr;                          // owner: free Gs, LIFO
   std::int32_t gfree_count = 0;
+  GChunk* gchunk = nullptr;                    // owner: chunk new Gs are carved from
   P* link = nullptr;                           // sched.lock: idle list
   // Counters: written by the owner only (relaxed), summed by stats().
   std::atomic<std::uint64_t> created{0}, exited{0}, switches{0}, steals{0}, parks{0}, syscalls{0};
@@ -187,7 +207,8 @@ struct Sched {
   std::size_t stack_size = 0;                 // fixed while running
   G* gfree = nullptr;                         // lock: global free Gs
   std::int32_t gfree_count = 0;               // lock
-  std::vector<G*> allgs;                      // lock: every G ever allocated this run
+  GChunk* gchunks = nullptr;                  // lock: every G of this run lives in one of these
+  GChunk* foreign_gchunk = nullptr;           // lock: carved by threads without a P
   std::atomic<std::uint64_t> goidgen{0};
   std::atomic<std::uint64_t> foreign_created{0};  // goroutines spawned off any P
   std::atomic<std::uint64_t> exited_off_p{0};     // goroutines that ended with no P (teardown)
@@ -215,6 +236,14 @@ struct Sched {
 };
 
 extern Sched sched;
+
+template <class F>
+void for_each_g(GChunk* chunks, F&& f) {
+  for (GChunk* c = chunks; c != nullptr; c = c->next) {
+    std::uint32_t n = c->used.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < n; ++i) f(c->at(i));
+  }
+}
 
 // The M of the calling thread (null on a thread that is not an M).  Out of line and
 // opaque to the optimiser on purpose: a goroutine may resume on another thread after

@@ -8,6 +8,7 @@
 // through a function that is never inlined, whose body the optimiser may not analyse
 // (noipa / a volatile asm with a memory clobber), and which is therefore called again
 // after every switch.  tests/tls_migration_test.cpp checks this at -O2 with LTO.
+#include "os.hpp"
 #include "runtime2.hpp"
 
 #if defined(__clang__)
@@ -19,6 +20,8 @@
 namespace gort::detail {
 namespace {
 thread_local M* tls_m = nullptr;
+thread_local EhState* tls_eh = nullptr;
+thread_local bool tls_signal_stack_checked = false;
 }
 
 GORT_OPAQUE M* getm() {
@@ -29,6 +32,28 @@ GORT_OPAQUE M* getm() {
 GORT_OPAQUE void setm(M* m) {
   asm volatile("" ::: "memory");
   tls_m = m;
+}
+
+// __cxa_get_globals lives in the shared libstdc++: a PLT call and a __tls_get_addr on
+// every use.  Our own thread-local copy of its result is one load.
+GORT_OPAQUE EhState* this_thread_eh() {
+  asm volatile("" ::: "memory");
+  EhState* eh = tls_eh;
+  if (eh == nullptr) tls_eh = eh = reinterpret_cast<EhState*>(__cxxabiv1::__cxa_get_globals());
+  return eh;
+}
+
+// Coroutine::resume: the same, after making sure once that this thread has an
+// alternate signal stack (the stack overflow report runs on it).  One call per resume.
+GORT_OPAQUE EhState* this_thread_eh_for_coroutine() {
+  asm volatile("" ::: "memory");
+  if (!tls_signal_stack_checked) {
+    tls_signal_stack_checked = true;
+    ensure_signal_stack();
+  }
+  EhState* eh = tls_eh;
+  if (eh == nullptr) tls_eh = eh = reinterpret_cast<EhState*>(__cxxabiv1::__cxa_get_globals());
+  return eh;
 }
 
 }  // namespace gort::detail

@@ -58,7 +58,7 @@ void write_goroutine(std::ostream& out, G* gp, std::int64_t now) {
 
 void write_all(std::ostream& out) {
   std::int64_t now = nanotime_coarse();
-  for (G* gp : sched.allgs) write_goroutine(out, gp, now);
+  for_each_g(sched.gchunks, [&](G* gp) { write_goroutine(out, gp, now); });
 }
 
 }  // namespace

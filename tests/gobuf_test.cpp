@@ -27,7 +27,7 @@ void ping_entry(void* transfer, void* data) {
   auto* p = static_cast<Ping*>(data);
   for (;;) {
     ++p->count;
-    gobuf_switch(&p->co_ctx, &p->main_ctx);
+    gobuf_switch(&p->co_ctx, &p->main_ctx, gort::detail::this_thread_eh());
   }
 }
 
@@ -47,7 +47,7 @@ class SwitchTest : public ::testing::Test {
 
 TEST_F(SwitchTest, RoundTripsReturnToTheCaller) {
   for (int i = 1; i <= 1000; ++i) {
-    Gobuf* prev = gobuf_switch(&p_.main_ctx, &p_.co_ctx);
+    Gobuf* prev = gobuf_switch(&p_.main_ctx, &p_.co_ctx, gort::detail::this_thread_eh());
     EXPECT_EQ(prev, &p_.co_ctx);
     ASSERT_EQ(p_.count, i);
   }
@@ -122,7 +122,7 @@ void fp_entry(void* transfer, void* data) {
   auto* p = static_cast<FpPing*>(data);
   std::fesetround(FE_UPWARD);  // this context's own mode
   for (;;) {
-    gobuf_switch(&p->co_ctx, &p->main_ctx);
+    gobuf_switch(&p->co_ctx, &p->main_ctx, gort::detail::this_thread_eh());
     p->seen_in_co = std::fegetround();
   }
 }
@@ -132,10 +132,10 @@ TEST(Switch, FloatingPointControlWordsArePerContext) {
   FpPing p;
   std::fesetround(FE_TONEAREST);
   gobuf_init(&p.co_ctx, st.lo, st.hi, st.canary(), fp_entry, &p);
-  gobuf_switch(&p.main_ctx, &p.co_ctx);  // co sets FE_UPWARD and switches back
+  gobuf_switch(&p.main_ctx, &p.co_ctx, gort::detail::this_thread_eh());  // co sets FE_UPWARD and switches back
   EXPECT_EQ(std::fegetround(), FE_TONEAREST);
   std::fesetround(FE_DOWNWARD);
-  gobuf_switch(&p.main_ctx, &p.co_ctx);  // co reads its own mode
+  gobuf_switch(&p.main_ctx, &p.co_ctx, gort::detail::this_thread_eh());  // co reads its own mode
   EXPECT_EQ(p.seen_in_co, FE_UPWARD);
   EXPECT_EQ(std::fegetround(), FE_DOWNWARD);
   std::fesetround(FE_TONEAREST);

@@ -126,3 +126,32 @@ TEST(RunQueue, ConcurrentPutGetStealLosesNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// One P: the owner is the only consumer and uses plain stores; same semantics.
+TEST(RunQueue, SoleConsumerModeKeepsTheOrder) {
+  auto q = std::make_unique<RunQueue>();
+  q->set_sole_consumer(true);
+  bool from_next = false;
+  q->put(fake(1), false);
+  q->put(fake(2), true);
+  q->put(fake(3), true);  // kicks 2 to the tail
+  EXPECT_EQ(q->get(&from_next), fake(3));
+  EXPECT_TRUE(from_next);
+  EXPECT_EQ(q->get(&from_next, /*skip_runnext=*/true), fake(1));
+  EXPECT_EQ(q->get(&from_next), fake(2));
+  EXPECT_EQ(q->get(&from_next), nullptr);
+  for (std::size_t i = 0; i < 3 * RunQueue::kSize; ++i) {
+    if (q->put(fake(i), false) != nullptr) {
+      G* batch[RunQueue::kSize / 2];
+      ASSERT_EQ(q->take_half_for_overflow(batch), RunQueue::kSize / 2);
+      ASSERT_EQ(q->put(fake(i), false), nullptr);
+    }
+    if (i % 3 == 0) {
+      ASSERT_NE(q->get(&from_next), nullptr);
+    }
+  }
+}
+
+}  // namespace
