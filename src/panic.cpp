@@ -20,6 +20,7 @@
 #include "fatal.hpp"
 #include "os.hpp"
 #include "proc.hpp"
+#include "throwtrace.hpp"
 
 namespace gort {
 
@@ -93,6 +94,7 @@ void write_goroutine_header(G* gp) {
   char buf[512];
   int n = std::snprintf(buf, sizeof buf, "goroutine %llu [running]:\n", static_cast<unsigned long long>(gp->goid));
   write_stderr(buf, static_cast<std::size_t>(n));
+  if (ThrowTrace* t = throw_trace_of(gp); t != nullptr && t->n > 0) print_frames(t->pcs, t->n);
   const char* fn = gp->created_function.load(std::memory_order_relaxed);
   if (gp->goid != 1 && fn != nullptr) {
     n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", fn,

@@ -64,6 +64,7 @@
 #include "fatal.hpp"
 #include "os.hpp"
 #include "sysmon.hpp"
+#include "throwtrace.hpp"
 
 namespace gort::detail {
 
@@ -375,7 +376,10 @@ Gobuf* prepare_run(M* m, G* gp) {
     Stack st = m->p != nullptr ? m->p->stackcache.get(sched.stack_size) : stack_alloc(sched.stack_size);
     gp->stack_lo = st.lo;
     gp->stack_guarded = st.guarded;
-    gobuf_init(&gp->sched, st.lo, st.hi, st.canary(), goroutine_entry, nullptr);
+    // The top of the stack holds the goroutine's throw trace slot (throwtrace.hpp).
+    char* top = st.hi - kThrowTraceBytes;
+    reinterpret_cast<ThrowTrace*>(top)->n = 0;
+    gobuf_init(&gp->sched, st.lo, top, st.canary(), goroutine_entry, nullptr);
   }
   if (P* p = m->p) {
     ++p->schedtick;

@@ -6,17 +6,29 @@
 //   created by main.worker in goroutine 1
 //           /src/app.cpp:42
 //
-// (The frames of the goroutine's stack, which Go prints between the two, need a
-// symbolizer: see panic.cpp.)
+// A panic report also prints the frames of the throw point between the two
+// (print_frames), symbolized with GCC's libbacktrace when it was found at build time
+// (cmake/FindGccBacktrace.cmake); otherwise as raw addresses.  Dumps of goroutines
+// that are not crashing print no frames: their stacks are not walked.
+#include <cxxabi.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gort/stats.hpp>
 
 #include "os.hpp"
 #include "proc.hpp"
+#include "throwtrace.hpp"
+
+#if GORT_HAVE_LIBBACKTRACE
+#include <backtrace.h>
+#endif
 
 namespace gort::detail {
 namespace {
@@ -61,7 +73,104 @@ void write_all(std::ostream& out) {
   for_each_g(sched.gchunks, [&](G* gp) { write_goroutine(out, gp, now); });
 }
 
+struct Frame {
+  std::string function;
+  std::string file;
+  int line = 0;
+};
+
+[[maybe_unused]] std::string demangle(const char* name) {
+  if (name == nullptr) return "?";
+  int status = -1;
+  char* d = std::strncmp(name, "_Z", 2) == 0 ? abi::__cxa_demangle(name, nullptr, nullptr, &status) : nullptr;
+  std::string out = d != nullptr ? d : name;
+  std::free(d);
+  return out;
+}
+
+// Frames a reader of a panic does not need, as Go hides runtime.* frames: the C++
+// standard library's call plumbing (std::invoke, std::apply ...) and gort's own
+// headers (the goroutine frame, WaitGroup::go's wrapper).
+bool is_plumbing(const Frame& f) {
+  return f.file.find("/include/c++/") != std::string::npos || f.file.find("/include/gort/") != std::string::npos;
+}
+
+// Where a goroutine's own frames end: the runtime's entry function (for main, the
+// frame that calls run()'s function).
+bool is_goroutine_entry(const Frame& f) {
+  return f.function.find("goroutine_entry") != std::string::npos ||
+         f.function.find("gort_context_entry") != std::string::npos || f.function.find("MainFrame::call") != std::string::npos;
+}
+
+void write_frame(const Frame& f, std::uintptr_t pc) {
+  std::string text = f.function;
+  if (text.find('(') == std::string::npos) text += "(...)";
+  text += "\n\t";
+  char buf[64];
+  if (!f.file.empty()) {
+    text += f.file;
+    std::snprintf(buf, sizeof buf, ":%d\n", f.line);
+  } else {
+    std::snprintf(buf, sizeof buf, "?:0 pc=0x%lx\n", static_cast<unsigned long>(pc));
+  }
+  text += buf;
+  write_stderr(text.data(), text.size());
+}
+
+#if GORT_HAVE_LIBBACKTRACE
+backtrace_state* symbolizer() {
+  static backtrace_state* state = backtrace_create_state(nullptr, /*threaded=*/1, [](void*, const char*, int) {}, nullptr);
+  return state;
+}
+#endif
+
+// The frames at pc: inlined calls first, the containing function last.
+std::vector<Frame> symbolize([[maybe_unused]] std::uintptr_t pc) {
+  std::vector<Frame> frames;
+#if GORT_HAVE_LIBBACKTRACE
+  backtrace_state* st = symbolizer();
+  if (st == nullptr) return frames;
+  backtrace_pcinfo(
+      st, pc,
+      [](void* data, std::uintptr_t, const char* file, int line, const char* function) -> int {
+        if (file != nullptr || function != nullptr)
+          static_cast<std::vector<Frame>*>(data)->push_back(Frame{demangle(function), file != nullptr ? file : "", line});
+        return 0;
+      },
+      [](void*, const char*, int) {}, &frames);
+  // DWARF names are unqualified ("operator()"); the symbol table has the full name.
+  std::string symbol;
+  backtrace_syminfo(
+      st, pc,
+      [](void* data, std::uintptr_t, const char* name, std::uintptr_t, std::uintptr_t) {
+        if (name != nullptr) *static_cast<std::string*>(data) = demangle(name);
+      },
+      [](void*, const char*, int) {}, &symbol);
+  if (!symbol.empty()) {
+    if (frames.empty()) frames.push_back(Frame{});
+    frames.back().function = symbol;
+  }
+#endif
+  return frames;
+}
+
 }  // namespace
+
+void print_frames(const std::uintptr_t* pcs, std::uint32_t n) {
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (pcs[i] == 0 || pcs[i] == ~std::uintptr_t{0}) break;
+    std::uintptr_t pc = pcs[i] - 1;  // a return address: the call is just before it
+    std::vector<Frame> frames = symbolize(pc);
+    if (frames.empty()) {
+      write_frame(Frame{"?", "", 0}, pc);
+      continue;
+    }
+    for (const Frame& f : frames) {
+      if (is_goroutine_entry(f)) return;
+      if (!is_plumbing(f)) write_frame(f, pc);
+    }
+  }
+}
 
 const char* wait_reason_string(WaitReason r) {
   static const char* const names[] = {

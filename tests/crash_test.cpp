@@ -43,7 +43,15 @@ TEST(Crash, CanaryCatchesOverflowWithoutGuardPages) {
 }
 
 TEST(Crash, UnrecoveredPanicInAGoroutine) {
-  check({"panic_goroutine", {}, {"panic: boom (std::runtime_error)\n\ngoroutine 2 [running]:", "created by", "crash/panic_goroutine.cpp:"}});
+  check({"panic_goroutine", {}, {"panic: boom (std::runtime_error)\n\ngoroutine 2 [running]:", "created by", "crash/panic_goroutine.cpp:15"}});
+}
+
+// The report shows where the exception was thrown, symbolized (GCC's libbacktrace).
+TEST(Crash, PanicReportShowsTheThrowPoint) {
+#if !GORT_TEST_SYMBOLIZED
+  GTEST_SKIP() << "built without GCC's libbacktrace";
+#endif
+  check({"panic_goroutine", {}, {"fail_deep(int)\n\t", "crash/panic_goroutine.cpp:8\n"}});
 }
 
 TEST(Crash, PanicInMainRunsDefersFirst) {
