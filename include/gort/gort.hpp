@@ -3,11 +3,13 @@
 #pragma once
 
 #include "blocking.hpp"
+#include "chan.hpp"
 #include "coroutine.hpp"
 #include "generator.hpp"
 #include "go.hpp"
 #include "panic.hpp"
 #include "runtime.hpp"
+#include "select.hpp"
 #include "stats.hpp"
 #include "time.hpp"
 #include "waitgroup.hpp"

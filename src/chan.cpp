@@ -1,0 +1,302 @@
+// chan.cpp -- channels (Go's chan.go): make, send, receive, close, and their lifetime.
+//
+// One type-erased implementation serves every Chan<T>: the core moves elements with
+// the two operations of a ChanElemType (or memcpy for trivially copyable T) and
+// never sees T.  select (select.cpp) reuses the pieces declared in chan.hpp.
+//
+// Invariants (Go's, checked by reading the code paths below):
+//   * At most one of recvq and sendq holds parties, except for an unbuffered channel
+//     on which one select waits to both send and receive.
+//   * Buffered: qcount > 0 implies recvq is empty; qcount < dataqsiz implies sendq is
+//     empty.  So a receiver finding a parked sender knows the ring is full, takes its
+//     head, and moves the sender's value into the slot just freed (FIFO preserved).
+//   * Once closed, a channel never gets a new waiter: close wakes every party queued,
+//     senders enqueue only on an open channel, receivers only on an open, empty one.
+//   * Every queue, buffer slot, sendx and recvx is touched only under hchan.lock,
+//     and it is the only lock an operation holds (select holds several, in address
+//     order).  Wake-ups (Waiter::ready) happen after the lock is released.
+//   * A Sudog belongs to the channel while queued; the party that dequeues it (and,
+//     for a select, wins Waiter::selected) owns it until ready().  So the unbuffered
+//     hand-off copies the value after unlocking: no other party can reach that Sudog,
+//     and the parked party cannot run before ready().
+//   * A parked party holds its own reference to every channel it waits on (ParkRef,
+//     taken under the lock, so only the parking path pays for it), so a channel is
+//     never freed with a Sudog queued, even when the handle the party called through
+//     dies meanwhile (a goroutine that captured it by reference, parked at teardown).
+//
+// Values move exactly once per hop: sender's frame -> receiver's frame (unbuffered or
+// a parked receiver), sender's frame -> ring slot -> receiver's frame (buffered).
+// Nothing is lost or duplicated: a value leaves a frame only through elem_move by the
+// party that owns both ends at that moment, and a value left in the ring when the
+// last handle goes is destroyed there.
+//
+// Lock-free fast paths (Go's): a non-blocking operation that would block returns
+// without the lock after reading closed and the queue/buffer state with atomic loads.
+// Sending: "not closed" then "full" implies a moment when the channel was open and
+// full, since a closed channel never becomes full again.  Receiving: "empty" then
+// "not closed" implies a moment when it was empty and open; "closed" then "empty"
+// (closed is stored with release after every buffered value) means closed and
+// drained.  Blocking operations always take the lock: one lock round trip per
+// operation, and a hand-off to a parked party calls nothing in the scheduler but
+// goready.
+//
+// Waiting parties are goroutines or plain threads (Waiter): a thread, or a goroutine
+// inside gort::blocking, blocks on a futex instead of parking.  At run() teardown a
+// parked goroutine's wait is cancelled (cancel_wait takes the channel lock and
+// unlinks its Sudog); a value already handed to it is destroyed when it unwinds.
+//
+// Rejected alternatives:
+//   * A lock-free ring for buffered channels (Vyukov's bounded MPMC queue; Go's own
+//     2014 lock-free channel proposal).  Close, parked senders whose values must enter
+//     the ring in order, and select over several channels must all be atomic with the
+//     ring state, which brings the lock back on every slow path while doubling the
+//     states to reason about; Go declined it for the same reason.
+//   * std::mutex + std::condition_variable: blocks the M instead of parking the
+//     goroutine, and gopark must release the lock from the next context on the thread.
+//   * std::shared_ptr<hchan>: a separate control block and weak count.  The intrusive
+//     count lives in the single allocation that holds the header and the ring.
+//   * Go's pooled, heap-allocated sudogs (acquireSudog): C++ frames never move (no
+//     stack copying), so a Sudog in the blocking call's frame stays valid while it
+//     is parked, and blocking costs no allocation.
+#include "chan.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <new>
+
+#include <gort/panic.hpp>
+
+#include "fatal.hpp"
+
+namespace gort::detail {
+
+namespace {
+
+// Go's maxAlloc on 64-bit Linux (1 << 48): larger buffers panic "makechan: size out
+// of range" instead of asking the allocator.
+constexpr std::size_t kMaxAlloc = std::size_t{1} << 48;
+
+constexpr std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+
+// Teardown: unlinks the Sudog of a goroutine parked in send or recv.
+void cancel_wait(G*, void* arg) {
+  auto* sg = static_cast<Sudog*>(arg);
+  hchan* c = sg->c;
+  c->lock.lock();
+  (sg->is_send ? c->sendq : c->recvq).remove(sg);
+  c->lock.unlock();
+}
+
+void wake(Sudog* sg, bool success) noexcept {
+  sg->success = success;
+  Waiter* w = sg->waiter;
+  w->param = sg;
+  w->ready();  // sg may be gone from here on
+}
+
+}  // namespace
+
+// A parked party's own reference to the channel: the handle it called through may
+// die while it waits (a goroutine that captured the channel by reference, parked
+// when main returns), and teardown must still find the channel to unlink it.
+ParkRef::ParkRef(hchan* c) noexcept : c_(c) { c_->refs.fetch_add(1, std::memory_order_relaxed); }
+ParkRef::~ParkRef() { chan_release(c_); }
+
+// ----------------------------------------------------------------- lifetime
+
+hchan* makechan(const ChanElemType* t, std::size_t size) {
+  const std::size_t align = std::max(alignof(hchan), t->align);
+  const std::size_t header = round_up(sizeof(hchan), t->align);
+  if (t->size != 0 && size > (kMaxAlloc - header) / t->size) panic("makechan: size out of range");
+  const std::size_t bufbytes = size * t->size;
+  auto* mem = static_cast<unsigned char*>(::operator new(header + bufbytes, std::align_val_t(align)));
+  return ::new (mem) hchan(size, bufbytes != 0 ? mem + header : nullptr, t, align);
+}
+
+void chan_retain(hchan* c) noexcept {
+  if (c != nullptr) c->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void chan_release(hchan* c) noexcept {
+  if (c == nullptr || c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (!c->recvq.empty() || !c->sendq.empty()) fatal("chan: last handle released while a party waits on it");
+  if (c->destroy != nullptr) {
+    const std::size_t n = c->qcount.load(std::memory_order_relaxed);
+    for (std::size_t i = 0, x = c->recvx; i < n; ++i) {
+      c->destroy(c->chanbuf(x));
+      if (++x == c->dataqsiz) x = 0;
+    }
+  }
+  const std::size_t align = c->alloc_align;
+  c->~hchan();
+  ::operator delete(static_cast<void*>(c), std::align_val_t(align));
+}
+
+std::size_t chanlen(const hchan* c) noexcept {
+  return c != nullptr ? c->qcount.load(std::memory_order_relaxed) : 0;
+}
+
+std::size_t chancap(const hchan* c) noexcept { return c != nullptr ? c->dataqsiz : 0; }
+
+// ---------------------------------------------------- pieces shared with select
+
+void buf_send(hchan* c, void* ep) noexcept {
+  c->elem_move(c->chanbuf(c->sendx), ep);
+  if (++c->sendx == c->dataqsiz) c->sendx = 0;
+  c->qcount.store(c->qcount.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void buf_recv(hchan* c, void* ep) noexcept {
+  c->elem_relocate(ep, c->chanbuf(c->recvx));
+  if (++c->recvx == c->dataqsiz) c->recvx = 0;
+  c->qcount.store(c->qcount.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+void recv_from_sender_locked(hchan* c, Sudog* sg, void* ep) noexcept {
+  if (c->dataqsiz == 0) return;  // unbuffered: copied after unlocking
+  // The ring is full (a sender waits): its head goes to the receiver and the sender's
+  // value takes the freed slot, which is now the tail.
+  void* slot = c->chanbuf(c->recvx);
+  c->elem_relocate(ep, slot);
+  c->elem_move(slot, sg->elem);
+  if (++c->recvx == c->dataqsiz) c->recvx = 0;
+  c->sendx = c->recvx;
+}
+
+void recv_from_sender_finish(hchan* c, Sudog* sg, void* ep) noexcept {
+  if (c->dataqsiz == 0) c->elem_move(ep, sg->elem);
+  wake(sg, true);
+}
+
+void send_to_receiver(hchan* c, Sudog* sg, void* ep) noexcept {
+  c->elem_move(sg->elem, ep);
+  wake(sg, true);
+}
+
+void park_forever(WaitReason reason) {
+  Waiter w;
+  w.park(nullptr, nullptr, reason, nullptr, nullptr);
+}
+
+// --------------------------------------------------------------- operations
+
+ChanStatus chansend(hchan* c, void* ep, bool block) {
+  if (c == nullptr) {
+    if (!block) return ChanStatus::kNotReady;
+    park_forever(WaitReason::kChanSendNilChan);
+    return ChanStatus::kCancelled;
+  }
+  if (!block && c->closed.load(std::memory_order_acquire) == 0 && c->full()) return ChanStatus::kNotReady;
+
+  c->lock.lock();
+  if (c->closed.load(std::memory_order_relaxed) != 0) {
+    c->lock.unlock();
+    panic("send on closed channel");
+  }
+  if (Sudog* sg = c->recvq.dequeue()) {
+    c->lock.unlock();
+    send_to_receiver(c, sg, ep);
+    return ChanStatus::kOk;
+  }
+  if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
+    buf_send(c, ep);
+    c->lock.unlock();
+    return ChanStatus::kOk;
+  }
+  if (!block) {
+    c->lock.unlock();
+    return ChanStatus::kNotReady;
+  }
+
+  ParkRef ref(c);
+  Waiter w;
+  Sudog sg;
+  sg.waiter = &w;
+  sg.elem = ep;
+  sg.c = c;
+  sg.is_send = true;
+  c->sendq.enqueue(&sg);
+  if (!w.park(&c->lock, WaitReason::kChanSend, cancel_wait, &sg)) return ChanStatus::kCancelled;
+  if (!sg.success) panic("send on closed channel");  // woken by close
+  return ChanStatus::kOk;
+}
+
+ChanStatus chanrecv(hchan* c, void* ep, bool block) {
+  if (c == nullptr) {
+    if (!block) return ChanStatus::kNotReady;
+    park_forever(WaitReason::kChanReceiveNilChan);
+    return ChanStatus::kCancelled;
+  }
+  if (!block && c->empty()) {
+    if (c->closed.load(std::memory_order_acquire) == 0) return ChanStatus::kNotReady;
+    if (c->empty()) return ChanStatus::kClosed;
+  }
+
+  c->lock.lock();
+  if (c->closed.load(std::memory_order_relaxed) != 0 && c->qcount.load(std::memory_order_relaxed) == 0) {
+    c->lock.unlock();
+    return ChanStatus::kClosed;
+  }
+  if (Sudog* sg = c->sendq.dequeue()) {
+    recv_from_sender_locked(c, sg, ep);
+    c->lock.unlock();
+    recv_from_sender_finish(c, sg, ep);
+    return ChanStatus::kOk;
+  }
+  if (c->qcount.load(std::memory_order_relaxed) > 0) {
+    buf_recv(c, ep);
+    c->lock.unlock();
+    return ChanStatus::kOk;
+  }
+  if (!block) {
+    c->lock.unlock();
+    return ChanStatus::kNotReady;
+  }
+
+  ParkRef ref(c);
+  Waiter w;
+  Sudog sg;
+  sg.waiter = &w;
+  sg.elem = ep;
+  sg.c = c;
+  c->recvq.enqueue(&sg);
+  bool woken;
+  try {
+    woken = w.park(&c->lock, WaitReason::kChanReceive, cancel_wait, &sg);
+  } catch (...) {
+    // Teardown unwinds a goroutine that a sender had already handed a value to.
+    if (sg.success) c->elem_destroy(ep);
+    throw;
+  }
+  if (!woken) return ChanStatus::kCancelled;
+  return sg.success ? ChanStatus::kOk : ChanStatus::kClosed;
+}
+
+void closechan(hchan* c) {
+  if (c == nullptr) panic("close of nil channel");
+  c->lock.lock();
+  if (c->closed.load(std::memory_order_relaxed) != 0) {
+    c->lock.unlock();
+    panic("close of closed channel");
+  }
+  c->closed.store(1, std::memory_order_release);
+  // Take every waiter while holding the lock, wake them after releasing it.  Dequeued
+  // Sudogs are ours, so their `next` links the wake list.
+  Sudog* wake_list = nullptr;
+  Sudog** tail = &wake_list;
+  for (waitq* q : {&c->recvq, &c->sendq}) {
+    while (Sudog* sg = q->dequeue()) {
+      *tail = sg;
+      tail = &sg->next;
+    }
+  }
+  *tail = nullptr;
+  c->lock.unlock();
+  while (Sudog* sg = wake_list) {
+    wake_list = sg->next;
+    sg->next = nullptr;  // unlinked again, as waitq::remove expects of a dequeued Sudog
+    wake(sg, false);     // receivers get nullopt, senders panic
+  }
+}
+
+}  // namespace gort::detail

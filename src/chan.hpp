@@ -1,0 +1,218 @@
+// chan.hpp -- the channel's data: hchan, sudog, waitq (Go's chan.go and runtime2.go).
+// Design and invariants: chan.cpp (channels) and select.cpp (select).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <gort/detail/chan_core.hpp>
+
+#include "lock_futex.hpp"
+#include "proc.hpp"
+
+namespace gort::detail {
+
+// A party waiting on one channel: a goroutine or a thread blocked in send, recv or
+// select.  It lives in the frame of the blocking call (no allocation), and is linked
+// into the channel's recvq or sendq under hchan.lock.  A select parks one Sudog per
+// case, all sharing one Waiter.
+//
+// Ownership: while queued, the Sudog belongs to the channel (hchan.lock).  A waker
+// that dequeues it (and, for a select, wins waiter->selected) owns it until it calls
+// waiter->ready(); after that the Sudog may be gone at once (its frame returns), so a
+// waker reads nothing from it after ready().
+struct Sudog {
+  Waiter* waiter = nullptr;  // immutable while queued
+  void* elem = nullptr;      // immutable while queued.  send: the value to move from;
+                             // recv: raw storage the waker constructs the value in
+  Sudog* next = nullptr;     // hchan.lock (waitq links; next also links close's wake list)
+  Sudog* prev = nullptr;     // hchan.lock
+  hchan* c = nullptr;        // immutable: the channel it waits on
+  bool is_send = false;      // immutable: in c->sendq (else c->recvq)
+  bool is_select = false;    // immutable: a waker must win waiter->selected first
+  bool success = false;      // written by the owning waker before ready(): true if a
+                             // value passed, false if woken by close
+};
+static_assert(sizeof(Sudog) <= kSudogBytes && alignof(Sudog) <= alignof(SudogSlot),
+              "Sudog must fit the SudogSlot a select reserves for it (chan_core.hpp)");
+
+// A FIFO of Sudogs (Go's waitq).  All of it under hchan.lock; `first` is atomic only
+// so that the lock-free fast paths may ask "is anyone waiting?" (relaxed: a stale
+// answer is a legal linearisation, see chan.cpp).
+struct waitq {
+  std::atomic<Sudog*> first{nullptr};
+  Sudog* last = nullptr;
+
+  bool empty() const noexcept { return first.load(std::memory_order_relaxed) == nullptr; }
+
+  void enqueue(Sudog* sg) noexcept {
+    sg->next = nullptr;
+    Sudog* x = last;
+    sg->prev = x;
+    if (x == nullptr)
+      first.store(sg, std::memory_order_relaxed);
+    else
+      x->next = sg;
+    last = sg;
+  }
+
+  // Pops the first Sudog that can be woken: a select's Sudog whose Waiter another
+  // waker already won is dropped (its select removes the rest of its Sudogs itself
+  // once it holds the locks again).  The caller owns the result.
+  Sudog* dequeue() noexcept {
+    for (;;) {
+      Sudog* sg = first.load(std::memory_order_relaxed);
+      if (sg == nullptr) return nullptr;
+      Sudog* y = sg->next;
+      if (y == nullptr) {
+        first.store(nullptr, std::memory_order_relaxed);
+        last = nullptr;
+      } else {
+        y->prev = nullptr;
+        first.store(y, std::memory_order_relaxed);
+        sg->next = nullptr;  // marks it removed (see remove)
+      }
+      if (sg->is_select) {
+        std::uint32_t expected = 0;
+        if (!sg->waiter->selected.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) continue;
+      }
+      return sg;
+    }
+  }
+
+  // Unlinks sg if it is still queued here (Go's dequeueSudoG); a no-op otherwise.
+  void remove(Sudog* sg) noexcept {
+    Sudog* x = sg->prev;
+    Sudog* y = sg->next;
+    if (x != nullptr) {
+      if (y != nullptr) {
+        x->next = y;
+        y->prev = x;
+        sg->next = nullptr;
+        sg->prev = nullptr;
+        return;
+      }
+      x->next = nullptr;  // end of queue
+      last = x;
+      sg->prev = nullptr;
+      return;
+    }
+    if (y != nullptr) {  // start of queue
+      y->prev = nullptr;
+      first.store(y, std::memory_order_relaxed);
+      sg->next = nullptr;
+      return;
+    }
+    // x == y == nullptr: either the only element, or already removed.
+    if (first.load(std::memory_order_relaxed) == sg) {
+      first.store(nullptr, std::memory_order_relaxed);
+      last = nullptr;
+    }
+  }
+};
+
+// A channel (Go's hchan).  Allocated in one block with its ring buffer, which follows
+// the header; freed with the last handle (refs).
+struct hchan {
+  Lock lock;                              // guards every field marked "lock"
+  std::atomic<std::uint32_t> closed{0};   // lock to write (0 -> 1, release); read lock-free
+  std::atomic<std::size_t> qcount{0};     // lock to write; values in buf; read lock-free
+  const std::size_t dataqsiz;             // immutable: capacity of buf (0: unbuffered)
+  std::size_t sendx = 0;                  // lock: next slot to fill
+  std::size_t recvx = 0;                  // lock: next slot to drain
+  waitq recvq;                            // lock: blocked receivers
+  waitq sendq;                            // lock: blocked senders
+  unsigned char* const buf;               // immutable pointer; slots under lock
+  const std::size_t elemsize;             // immutable (0: nothing to store or copy)
+  void (*const move)(void* dst, void* src) noexcept;  // immutable; null: memcpy
+  void (*const destroy)(void* p) noexcept;            // immutable; null: trivial
+  const std::size_t alloc_align;          // immutable: alignment of the allocation
+  std::atomic<std::size_t> refs{1};       // handles (Chan, SendChan, RecvChan, owning cases)
+
+  hchan(std::size_t cap, unsigned char* b, const ChanElemType* t, std::size_t align)
+      : dataqsiz(cap), buf(b), elemsize(t->size), move(t->move), destroy(t->destroy), alloc_align(align) {}
+
+  // Slot i of the buffer (Go's chanbuf).
+  void* chanbuf(std::size_t i) const noexcept { return buf + i * elemsize; }
+
+  // Move-constructs *dst from *src (src stays alive: its owner destroys it).  The
+  // usual small sizes are copied inline rather than through a call to memcpy.
+  void elem_move(void* dst, void* src) const noexcept {
+    if (move != nullptr) {
+      move(dst, src);
+      return;
+    }
+    switch (elemsize) {
+      case 0:
+        return;
+      case 4:
+        std::memcpy(dst, src, 4);
+        return;
+      case 8:
+        std::memcpy(dst, src, 8);
+        return;
+      case 16:
+        std::memcpy(dst, src, 16);
+        return;
+      default:
+        std::memcpy(dst, src, elemsize);
+    }
+  }
+  // Move-constructs *dst from *src, then destroys *src (a buffer slot emptied).
+  void elem_relocate(void* dst, void* src) const noexcept {
+    elem_move(dst, src);
+    if (destroy != nullptr) destroy(src);
+  }
+  void elem_destroy(void* p) const noexcept {
+    if (destroy != nullptr) destroy(p);
+  }
+
+  // Would a send / a receive block now?  Lock-free reads (Go's full and empty).
+  bool full() const noexcept {
+    if (dataqsiz == 0) return recvq.empty();
+    return qcount.load(std::memory_order_acquire) == dataqsiz;
+  }
+  bool empty() const noexcept {
+    if (dataqsiz == 0) return sendq.empty();
+    return qcount.load(std::memory_order_acquire) == 0;
+  }
+  // Hints for select, read without the lock: could a send / a receive proceed now?
+  bool may_send() const noexcept { return closed.load(std::memory_order_relaxed) != 0 || !full(); }
+  bool may_recv() const noexcept { return !empty() || closed.load(std::memory_order_relaxed) != 0; }
+};
+
+// Pieces of chansend/chanrecv that selectgo reuses (chan.cpp).
+
+// Under c->lock: puts *ep in the buffer (qcount < dataqsiz).
+void buf_send(hchan* c, void* ep) noexcept;
+// Under c->lock: takes the oldest buffered value into raw storage ep (qcount > 0).
+void buf_recv(hchan* c, void* ep) noexcept;
+// sg was just dequeued from c->sendq (under c->lock).  Call with c->lock held: for a
+// buffered channel the head value goes to ep and sg's value takes its slot.
+void recv_from_sender_locked(hchan* c, Sudog* sg, void* ep) noexcept;
+// After the locks are released: finishes a receive from sg (the unbuffered copy) and
+// wakes it.
+void recv_from_sender_finish(hchan* c, Sudog* sg, void* ep) noexcept;
+// sg was just dequeued from c->recvq.  After the locks are released: moves *ep into
+// the receiver's storage and wakes it.
+void send_to_receiver(hchan* c, Sudog* sg, void* ep) noexcept;
+
+// A reference to c held by a party while it is parked on c (chan.cpp).
+class ParkRef {
+ public:
+  explicit ParkRef(hchan* c) noexcept;
+  ~ParkRef();
+  ParkRef(const ParkRef&) = delete;
+  ParkRef& operator=(const ParkRef&) = delete;
+
+ private:
+  hchan* c_;
+};
+
+// Parks the caller with no way to be woken but teardown (nil channels, empty select).
+// Returns only when teardown cancelled the park of an unwinding goroutine.
+void park_forever(WaitReason reason);
+
+}  // namespace gort::detail

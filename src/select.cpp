@@ -1,0 +1,368 @@
+// select.cpp -- select over channel cases (Go's select.go, selectgo).
+//
+// The template (include/gort/select.hpp) evaluates every case once, lays the cases
+// out in its own frame as SelectCase records, and calls selectgo, which works as Go's:
+//   pass 0  a random poll order over the non-nil cases (a uniform permutation, so
+//           the first ready case found is uniform among the ready ones), and a lock
+//           order: the same cases sorted by channel address.
+//   pass 1a (not in Go) the first case in poll order that looks ready, judged from
+//           lock-free hints (closed, qcount, queue heads), is tried under its own
+//           channel's lock only.  If it proceeds, that is a valid select outcome: the
+//           case was ready at that moment and was first in a uniform order among the
+//           cases that looked ready.  If it does not, nothing was decided and pass 1
+//           starts from scratch.  A select that finds work at once thus takes one
+//           lock instead of one per channel.
+//   pass 1  with every channel locked (in lock order, each distinct channel once),
+//           look for a ready case in poll order and perform it: a hand-off with a
+//           parked partner, the buffer, or a closed channel.  Only this pass may
+//           conclude "nothing is ready" (default, or park): that needs one instant at
+//           which every channel was not ready, which only holding all locks gives.
+//   pass 2  none ready and blocking: enqueue one Sudog per case, every one pointing
+//           at one Waiter, and park; the park's unlock function releases the locks.
+//   pass 3  woken: Waiter::param names the Sudog that fired; lock again and unlink
+//           the other Sudogs, so that none lingers in a quiet channel's queue.  The
+//           fired case's channel is not locked again (unless another case uses it
+//           too): its waker already unlinked the only Sudog this select had there.
+//
+// Exactly one wake-up wins: a select's Sudogs are marked is_select, and a waker that
+// dequeues one must first flip its Waiter's `selected` from 0 to 1 (Go's selectDone);
+// a loser drops that Sudog and looks at the next one in the queue.  The winner then
+// owns the Sudog and completes the communication itself (moving the value in or
+// out), so a woken select never retries: the case it returns has already happened.
+//
+// Lock order: by address, a total order shared by every select and by the single-
+// channel operations (which hold one lock), so two selects over the same channels
+// cannot deadlock.  Unlocking after the park runs on another context and releases
+// the locks from the highest address down, reading the select's frame only before
+// each release: once the last lock is free a waker may complete the select and its
+// frame may be gone.  (A waker on an already released channel may wake the select
+// earlier, but then pass 3 needs the lowest channel's lock, released last, so the
+// frame outlives the unlocking; a waker on the lowest channel comes after it.)
+//
+// A select with one channel case is a plain chansend/chanrecv (Go's compiler makes the
+// same rewrite): no permutation, no sort, one Sudog.  All Sudogs and scratch arrays
+// live in the caller's frame (SelectFrame); a select never allocates.
+//
+// Teardown: selcancel unlinks every Sudog of a goroutine parked in select before it
+// is unwound; if the goroutine was woken and unwinds instead of returning, the catch
+// in selectgo unlinks the rest and destroys a value that was received for it.
+//
+// Rejected alternatives:
+//   * Trying every case under its own lock, one after the other, and parking when
+//     none proceeds: "A was not ready, then B was not ready" does not mean both were
+//     unready at one moment (a value may move from B to A in between), so a select
+//     with a default could miss a channel that is never empty.  Pass 1a only ever
+//     concludes positively.
+//   * Polling again after a wake-up instead of completing the case in the waker: the
+//     woken select could lose the value to a newcomer and would need to loop, which
+//     costs a second round of locks and breaks FIFO hand-off to parked parties.
+//   * One global select lock: serialises unrelated selects.  Go's per-channel locks
+//     in address order scale with the number of channels instead.
+//   * Go's heap sort for the lock order: it avoids allocation for any case count; the
+//     frame already holds the scratch arrays here, and case counts are small (a
+//     select's cases are written out in source), so insertion sort serves the usual
+//     sizes and std::sort the rest.
+#include <algorithm>
+#include <cstdint>
+#include <new>
+#include <utility>
+
+#include <gort/panic.hpp>
+
+#include "chan.hpp"
+#include "os.hpp"
+
+namespace gort::detail {
+
+namespace {
+
+// Up to this many cases the lock order is sorted by insertion (fewer compares and no
+// call for the 2-4 cases typical of select); beyond it, std::sort.  The value is the
+// point where libstdc++'s own introsort switches to insertion sort.
+constexpr std::size_t kInsertionSortMax = 16;
+
+// wyrand (Wang Yi's generator, the one Go's cheaprand uses on 64-bit).
+constexpr std::uint64_t kWyP0 = 0xa0761d6478bd642fULL;
+constexpr std::uint64_t kWyP1 = 0xe7037ed1a0b428dbULL;
+
+thread_local std::uint64_t t_rand_state = 0;
+
+// wyrand's state is a counter advanced by kWyP0 per number: reserves `n` numbers of
+// this thread's stream and returns the state before them, so that a select touches
+// thread-local storage once however many cases it has.  Out of line: a goroutine may
+// move to another thread at any park, so no thread-local address may be kept across
+// one (tls.cpp); this function never parks.
+[[gnu::noinline]] std::uint64_t reserve_rand(std::size_t n) {
+  std::uint64_t s = t_rand_state;
+  if (s == 0) s = static_cast<std::uint64_t>(nanotime()) ^ reinterpret_cast<std::uintptr_t>(&t_rand_state);
+  t_rand_state = s + kWyP0 * n;
+  return s;
+}
+
+// The next number of a reserved stretch (Go's cheaprand on 64-bit).
+std::uint32_t wyrand(std::uint64_t* s) {
+  *s += kWyP0;
+  const unsigned __int128 m = static_cast<unsigned __int128>(*s) * (*s ^ kWyP1);
+  return static_cast<std::uint32_t>(static_cast<std::uint64_t>(m >> 64) ^ static_cast<std::uint64_t>(m));
+}
+
+// Uniform in [0, n) (Lemire's multiply-shift, Go's cheaprandn).
+std::uint32_t randn(std::uint64_t* s, std::uint32_t n) {
+  return static_cast<std::uint32_t>((static_cast<std::uint64_t>(wyrand(s)) * n) >> 32);
+}
+
+struct SelectState {  // a parked select, for its unlock and cancel hooks
+  const SelectCase* cases;
+  const std::uint16_t* lockorder;
+  std::size_t norder;
+  SudogSlot* sudogs;
+};
+
+Sudog* sudog_at(SudogSlot* slots, std::size_t i) { return std::launder(reinterpret_cast<Sudog*>(slots[i].bytes)); }
+
+void sort_lockorder(const SelectCase* cases, std::uint16_t* lockorder, std::size_t n) {
+  auto addr = [cases](std::uint16_t i) { return reinterpret_cast<std::uintptr_t>(cases[i].c); };
+  if (n > kInsertionSortMax) {
+    std::sort(lockorder, lockorder + n, [&](std::uint16_t a, std::uint16_t b) { return addr(a) < addr(b); });
+    return;
+  }
+  for (std::size_t i = 1; i < n; ++i) {
+    const std::uint16_t v = lockorder[i];
+    const std::uintptr_t a = addr(v);
+    std::size_t j = i;
+    for (; j > 0 && addr(lockorder[j - 1]) > a; --j) lockorder[j] = lockorder[j - 1];
+    lockorder[j] = v;
+  }
+}
+
+constexpr std::size_t kNoSkip = ~std::size_t{0};
+
+// Locks each distinct channel of lockorder[0..n) once, in address order; with `skip`,
+// not the channel on which case `skip` is the only case (pass 3: the waker already
+// took that case's Sudog, so nothing of this select is left there).
+void sellock(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
+  for (std::size_t i = 0; i < n;) {
+    hchan* c = cases[lockorder[i]].c;
+    std::size_t j = i + 1;
+    while (j < n && cases[lockorder[j]].c == c) ++j;  // the same channel in several cases
+    if (!(j == i + 1 && lockorder[i] == skip)) c->lock.lock();
+    i = j;
+  }
+}
+
+// The reverse of sellock.  Reads the arrays only while a lower-addressed lock is still
+// held: after the park, once the last lock is free a waker may complete the select
+// and its frame may be gone.  (Only the select itself, whose frame is alive, skips.)
+void selunlock(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
+  for (std::size_t j = n; j > 0;) {
+    hchan* c = cases[lockorder[j - 1]].c;
+    std::size_t i = j - 1;
+    while (i > 0 && cases[lockorder[i - 1]].c == c) --i;
+    const bool skipped = j == i + 1 && lockorder[i] == skip;
+    j = i;
+    if (!skipped) c->lock.unlock();
+  }
+}
+
+// Unlinks every Sudog of the select that is still queued.  Under sellock.
+void dequeue_all(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n, SudogSlot* slots,
+                 const Sudog* except) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = lockorder[k];
+    Sudog* sg = sudog_at(slots, i);
+    if (sg == except) continue;  // dequeued by its waker, who owns it
+    hchan* c = cases[i].c;
+    (sg->is_send ? c->sendq : c->recvq).remove(sg);
+  }
+}
+
+// Performs case i if it can proceed now; `unlock` releases whatever locks are held
+// (only c's, or every channel's), before a wake-up or a panic.  Under c->lock.
+template <class Unlock>
+bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult* r) {
+  hchan* c = cas.c;
+  if (cas.is_send) {
+    if (c->closed.load(std::memory_order_relaxed) != 0) {
+      unlock();
+      panic("send on closed channel");
+    }
+    if (Sudog* sg = c->recvq.dequeue()) {
+      unlock();
+      send_to_receiver(c, sg, cas.elem);
+      *r = {i, false};
+      return true;
+    }
+    if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
+      buf_send(c, cas.elem);
+      unlock();
+      *r = {i, false};
+      return true;
+    }
+    return false;
+  }
+  if (Sudog* sg = c->sendq.dequeue()) {
+    recv_from_sender_locked(c, sg, cas.elem);
+    unlock();
+    recv_from_sender_finish(c, sg, cas.elem);
+    *r = {i, true};
+    return true;
+  }
+  if (c->qcount.load(std::memory_order_relaxed) > 0) {
+    buf_recv(c, cas.elem);
+    unlock();
+    *r = {i, true};
+    return true;
+  }
+  if (c->closed.load(std::memory_order_relaxed) != 0) {
+    unlock();
+    *r = {i, false};
+    return true;
+  }
+  return false;
+}
+
+// While a select is parked it holds a reference to each of its channels (as ParkRef
+// does for a single operation, chan.cpp), released when selectgo is done with them.
+class SelectRefs {
+ public:
+  SelectRefs(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n) noexcept
+      : cases_(cases), lockorder_(lockorder), n_(n) {
+    for (std::size_t i = 0; i < n_; ++i)
+      if (last_of_run(i)) chan_retain(cases_[lockorder_[i]].c);
+  }
+  ~SelectRefs() {
+    for (std::size_t i = 0; i < n_; ++i)
+      if (last_of_run(i)) chan_release(cases_[lockorder_[i]].c);  // may free it: compared before
+  }
+  SelectRefs(const SelectRefs&) = delete;
+  SelectRefs& operator=(const SelectRefs&) = delete;
+
+ private:
+  bool last_of_run(std::size_t i) const noexcept {
+    return i + 1 == n_ || cases_[lockorder_[i + 1]].c != cases_[lockorder_[i]].c;
+  }
+  const SelectCase* cases_;
+  const std::uint16_t* lockorder_;
+  std::size_t n_;
+};
+
+bool selparkcommit(G*, void* arg) {
+  const auto* st = static_cast<const SelectState*>(arg);
+  selunlock(st->cases, st->lockorder, st->norder);
+  return true;
+}
+
+void selcancel(G*, void* arg) {
+  const auto* st = static_cast<const SelectState*>(arg);
+  sellock(st->cases, st->lockorder, st->norder);
+  dequeue_all(st->cases, st->lockorder, st->norder, st->sudogs, nullptr);
+  selunlock(st->cases, st->lockorder, st->norder);
+}
+
+// One channel case (with or without a default): a plain send or receive.
+SelectResult select_one(const SelectCase& k, bool block) {
+  const ChanStatus st = k.is_send ? chansend(k.c, k.elem, block) : chanrecv(k.c, k.elem, block);
+  switch (st) {
+    case ChanStatus::kOk:
+      return {0, true};
+    case ChanStatus::kClosed:
+      return {0, false};
+    case ChanStatus::kNotReady:
+    case ChanStatus::kCancelled:
+      break;
+  }
+  return {1, false};
+}
+
+}  // namespace
+
+void block_forever() { park_forever(WaitReason::kSelectNoCases); }
+
+SelectResult selectgo(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs, std::size_t ncases, bool block) {
+  if (ncases == 1) return select_one(cases[0], block);
+  const SelectResult none{ncases, false};
+
+  // Pass 0: poll order (a random permutation of the non-nil cases) and lock order.
+  std::uint16_t* pollorder = order;
+  std::uint16_t* lockorder = order + ncases;
+  std::size_t norder = 0;
+  std::uint64_t rand = reserve_rand(ncases);
+  for (std::size_t i = 0; i < ncases; ++i) {
+    if (cases[i].c == nullptr) continue;  // a nil channel is never ready
+    const std::uint32_t j = randn(&rand, static_cast<std::uint32_t>(norder + 1));
+    pollorder[norder] = static_cast<std::uint16_t>(i);  // inside-out Fisher-Yates
+    std::swap(pollorder[norder], pollorder[j]);
+    ++norder;
+  }
+  if (norder == 0) {  // only nil channels
+    if (block) park_forever(WaitReason::kSelect);
+    return none;
+  }
+
+  SelectResult r;
+  // Pass 1a: the first case that looks ready (lock-free hints) is tried under its own
+  // lock only.  Performing it there is a valid outcome: it was ready at that moment.
+  // If it is not ready after all, everything is decided under every lock below.
+  for (std::size_t k = 0; k < norder; ++k) {
+    const std::size_t i = pollorder[k];
+    hchan* c = cases[i].c;
+    if (!(cases[i].is_send ? c->may_send() : c->may_recv())) continue;
+    c->lock.lock();
+    if (poll_case(cases[i], i, [c] { c->lock.unlock(); }, &r)) return r;
+    c->lock.unlock();
+    break;
+  }
+
+  for (std::size_t k = 0; k < norder; ++k) lockorder[k] = pollorder[k];
+  sort_lockorder(cases, lockorder, norder);
+
+  // Pass 1: the first ready case in poll order, with every channel locked.
+  sellock(cases, lockorder, norder);
+  auto unlock_all = [&] { selunlock(cases, lockorder, norder); };
+  for (std::size_t k = 0; k < norder; ++k)
+    if (poll_case(cases[pollorder[k]], pollorder[k], unlock_all, &r)) return r;
+  if (!block) {
+    unlock_all();
+    return none;
+  }
+
+  // Pass 2: wait on every channel at once.
+  Waiter w;
+  for (std::size_t k = 0; k < norder; ++k) {
+    const std::size_t i = lockorder[k];
+    Sudog* sg = ::new (sudogs[i].bytes) Sudog;
+    sg->waiter = &w;
+    sg->elem = cases[i].elem;
+    sg->c = cases[i].c;
+    sg->is_send = cases[i].is_send;
+    sg->is_select = true;
+    (sg->is_send ? sg->c->sendq : sg->c->recvq).enqueue(sg);
+  }
+  SelectRefs refs(cases, lockorder, norder);
+  SelectState st{cases, lockorder, norder, sudogs};
+  bool woken;
+  try {
+    woken = w.park(selparkcommit, &st, WaitReason::kSelect, selcancel, &st);
+  } catch (...) {
+    // Teardown unwinds a goroutine that was woken: unlink the losers, and destroy a
+    // value a sender had already handed over.
+    auto* fired = static_cast<Sudog*>(w.param);
+    sellock(cases, lockorder, norder);
+    dequeue_all(cases, lockorder, norder, sudogs, fired);
+    selunlock(cases, lockorder, norder);
+    if (fired != nullptr && !fired->is_send && fired->success) fired->c->elem_destroy(fired->elem);
+    throw;
+  }
+  if (!woken) return none;  // teardown: selcancel unlinked every Sudog
+
+  // Pass 3: unlink the Sudogs that did not fire.
+  auto* fired = static_cast<Sudog*>(w.param);
+  const auto index = static_cast<std::size_t>(reinterpret_cast<SudogSlot*>(fired) - sudogs);
+  sellock(cases, lockorder, norder, index);
+  dequeue_all(cases, lockorder, norder, sudogs, fired);
+  selunlock(cases, lockorder, norder, index);
+  if (fired->is_send && !fired->success) panic("send on closed channel");  // closed while waiting
+  return {index, fired->success};
+}
+
+}  // namespace gort::detail
