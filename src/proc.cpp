@@ -296,7 +296,7 @@ G* gfget(P* p) {
     }
     return gp;
   }
-  if (p->gfree == nullptr && sched.gfree != nullptr) {  // racy peek; rechecked under the lock
+  if (p->gfree == nullptr && sched.gfree_count.load(std::memory_order_relaxed) > 0) {  // peek; rechecked under the lock
     std::lock_guard<std::mutex> lk(sched.lock);
     while (p->gfree_count < kGfreeBatch && sched.gfree != nullptr) {
       G* gp = sched.gfree;

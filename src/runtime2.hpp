@@ -206,7 +206,7 @@ struct Sched {
   std::int32_t gomaxprocs = 0;                // fixed while running
   std::size_t stack_size = 0;                 // fixed while running
   G* gfree = nullptr;                         // lock: global free Gs
-  std::int32_t gfree_count = 0;               // lock
+  std::atomic<std::int32_t> gfree_count{0};   // lock to write; peeked at without it
   GChunk* gchunks = nullptr;                  // lock: every G of this run lives in one of these
   GChunk* foreign_gchunk = nullptr;           // lock: carved by threads without a P
   std::atomic<std::uint64_t> goidgen{0};
