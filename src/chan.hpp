@@ -130,6 +130,11 @@ struct hchan {
   void (*const destroy)(void* p) noexcept;            // immutable; null: trivial
   const std::size_t alloc_align;          // immutable: alignment of the allocation
   std::atomic<std::size_t> refs{1};       // handles (Chan, SendChan, RecvChan, owning cases)
+  // Called once the last reference is gone, before the channel is freed: a timer's
+  // channel disarms and frees its timer here (time.cpp).  Set before the channel is
+  // shared, never changed.
+  void (*on_release)(void* arg) = nullptr;
+  void* on_release_arg = nullptr;
 
   hchan(std::size_t cap, unsigned char* b, const ChanElemType* t, std::size_t align)
       : dataqsiz(cap), buf(b), elemsize(t->size), move(t->move), destroy(t->destroy), alloc_align(align) {}

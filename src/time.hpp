@@ -22,6 +22,8 @@ struct timer {
   std::int64_t period = 0;    // > 0: fires again every `period` ns
   TimerFn f = nullptr;
   void* arg = nullptr;
+  // Teardown: called (without any heap lock) for an armed timer that run() discards.
+  void (*on_discard)(timer* t) = nullptr;
   std::atomic<P*> pp{nullptr};  // the heap it is in, or null; changes only under that heap's lock
   std::int32_t index = -1;      // position in that heap
 };
