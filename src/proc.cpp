@@ -175,7 +175,6 @@ void runqput(P* p, G* gp, bool next) {
 // The next goroutine from p without looking at other Ps: the global queue now and
 // then, runnext (unless it has had its streak), the ring, then the global queue.
 G* runq_next_local(P* p) {
-  if (p->timers.when0.load(std::memory_order_relaxed) != 0) check_timers(p, nanotime());
   if (p->schedtick % kGlobalCheckTicks == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     std::lock_guard<std::mutex> lk(sched.lock);
     if (G* gp = globrunqget(p, 1)) return gp;
@@ -408,10 +407,23 @@ void switch_away(M* m, G* gp, PostSwitch post, bool via_g0) {
 
 void gexit_finish(M* m, G* gp);
 void exitsyscall0(M* m, G* gp);
+void post_switch_op(M* m, const PostSwitch& post);
+
+// Runs p's due timers.  Only where the running code holds no primitive's lock: a
+// timer may send on a channel the parking goroutine has not unlocked yet, so never
+// before a switch, always after the unlock function ran.
+inline void run_local_timers(P* p) {
+  if (p != nullptr && p->timers.when0.load(std::memory_order_relaxed) != 0) check_timers(p, nanotime());
+}
 
 void post_switch(M* m) {
   PostSwitch post = m->post;
   m->post.op = PostSwitch::Op::kNone;
+  post_switch_op(m, post);
+  run_local_timers(m->p);
+}
+
+void post_switch_op(M* m, const PostSwitch& post) {
   switch (post.op) {
     case PostSwitch::Op::kNone:
       break;
@@ -635,6 +647,7 @@ G* find_runnable(M* m) {
       continue;
     }
     P* p = m->p;
+    run_local_timers(p);
     if (G* gp = runq_next_local(p)) {
       if (m->spinning) resetspinning(m);
       return gp;

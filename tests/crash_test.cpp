@@ -69,6 +69,19 @@ TEST(Crash, AllGoroutinesAsleep) {
   check({"deadlock_waitgroup", {}, {"fatal error: all goroutines are asleep - deadlock!", "goroutine 1 [sync.WaitGroup.Wait]:", "goroutine 2 [sync.WaitGroup.Wait]:"}});
 }
 
+TEST(Crash, DeadlockOnAChannelNobodyFeeds) {
+  check({"deadlock_chan_recv", {}, {"fatal error: all goroutines are asleep - deadlock!", "goroutine 1 [chan receive]:"}});
+}
+
+TEST(Crash, DeadlockInSelectsOverNilChannels) {
+  check({"deadlock_select_nil", {}, {"fatal error: all goroutines are asleep - deadlock!", "goroutine 1 [select]:",
+                                      "[select (no cases)]:"}});
+}
+
+TEST(Crash, PendingTimerIsNoDeadlockButAfterItFiresThereIsOne) {
+  check({"deadlock_after_timers", {}, {"timer fired", "fatal error: all goroutines are asleep - deadlock!"}});
+}
+
 TEST(Crash, MainGoexitThenNoGoroutines) {
   check({"main_goexit", {}, {"the other goroutine finished", "fatal error: no goroutines (main called runtime.Goexit) - deadlock!"}});
 }
