@@ -388,10 +388,10 @@ Gobuf* prepare_run(M* m, G* gp) {
 }
 
 // Leaves gp, the running goroutine of m: switches to the next goroutine of m's P, or
-// to m's g0; `post` is applied by whichever context runs next on this thread.
-void switch_away(M* m, G* gp, PostSwitch post, bool via_g0) {
-  m->post = post;
-  const bool exits = post.op == PostSwitch::Op::kExit;
+// to m's g0.  The caller has filled m->post, which whichever context runs next on
+// this thread applies.
+void switch_away(M* m, G* gp, bool via_g0) {
+  const bool exits = m->post.op == PostSwitch::Op::kExit;
   G* next = nullptr;
   if (!via_g0 && m->p != nullptr && !sched.abandoning.load(std::memory_order_relaxed))
     next = runq_next_local(m->p);
@@ -757,7 +757,8 @@ void gexit_finish(M* m, G* gp) {
 
 [[noreturn]] void goexit1(M* m, G* gp) {
   // main's exit goes through g0, which then drives the teardown.
-  switch_away(m, gp, PostSwitch{PostSwitch::Op::kExit, gp, nullptr, nullptr}, gp->is_main);
+  m->post = PostSwitch{PostSwitch::Op::kExit, gp, nullptr, nullptr};
+  switch_away(m, gp, gp->is_main);
   __builtin_unreachable();
 }
 
@@ -863,15 +864,20 @@ bool can_gopark() {
   return m != nullptr && m->curg != nullptr && m->p != nullptr;
 }
 
-bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg) {
-  M* m = getm();
-  G* gp = m->curg;
+namespace {
+bool gopark_m(M* m, G* gp, UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg) {
   gp->waitreason.store(reason, std::memory_order_relaxed);
-  gp->waitsince.store(nanotime_coarse(), std::memory_order_relaxed);
+  // No clock read per park: the first dump that sees the goroutine parked stamps the
+  // time (traceback.cpp), as Go's GC does for gp.waitsince.
+  gp->waitsince.store(0, std::memory_order_relaxed);
   gp->cancel = cancel;
   gp->cancel_arg = cancel_arg;
   counter_add(m->p->parks);
-  switch_away(m, gp, PostSwitch{PostSwitch::Op::kPark, gp, unlockf, arg}, false);
+  m->post.op = PostSwitch::Op::kPark;
+  m->post.gp = gp;
+  m->post.unlockf = unlockf;
+  m->post.arg = arg;
+  switch_away(m, gp, false);
   gp->cancel = nullptr;
   if (gp->abandoned) {
     abandon_point(gp);
@@ -881,6 +887,12 @@ bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, voi
     }
   }
   return true;
+}
+}  // namespace
+
+bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg) {
+  M* m = getm();
+  return gopark_m(m, m->curg, unlockf, arg, reason, cancel, cancel_arg);
 }
 
 void goready(G* gp) {
@@ -1012,7 +1024,8 @@ void gosched() {
   }
   if (sched.abandoning.load(std::memory_order_acquire)) {
     // The world is stopping: through g0, so that this M can stop too.
-    switch_away(m, gp, PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr}, true);
+    m->post = PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr};
+    switch_away(m, gp, true);
   } else {
     G* next = runq_next_local(m->p);
     if (next == nullptr) return;  // nothing else to run here: carry on
@@ -1035,9 +1048,10 @@ std::int64_t count_goroutines() {
 // ------------------------------------------------------------------ Waiter
 
 bool Waiter::park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg) {
-  if (can_gopark()) {
-    g = getg();
-    return gopark(unlockf, arg, reason, cancel, cancel_arg);
+  M* m = getm();
+  if (m != nullptr && m->curg != nullptr && m->p != nullptr) {  // a goroutine, not inside blocking()
+    g = m->curg;
+    return gopark_m(m, g, unlockf, arg, reason, cancel, cancel_arg);
   }
   g = nullptr;
   // Counted asleep from before a waker can find it until ready() uncounts it: a thread

@@ -40,7 +40,10 @@ std::string state_of(G* gp, GStatus st, std::int64_t now) {
     case GStatus::kSyscall: return "syscall";
     case GStatus::kWaiting: {
       std::string s = wait_reason_string(gp->waitreason.load(std::memory_order_relaxed));
-      std::int64_t since = gp->waitsince.load(std::memory_order_relaxed);
+      // gopark leaves waitsince at 0; the first dump to see the wait stamps it (Go's
+      // GC does the same), so "how long" counts from then.
+      std::int64_t since = 0;
+      gp->waitsince.compare_exchange_strong(since, now, std::memory_order_relaxed);  // since: the old stamp
       std::int64_t minutes = since > 0 ? (now - since) / (60LL * 1000000000) : 0;
       if (minutes >= 1) s += ", " + std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
       return s;
