@@ -4,9 +4,11 @@
 
 #include "blocking.hpp"
 #include "chan.hpp"
+#include "context.hpp"
 #include "coroutine.hpp"
 #include "generator.hpp"
 #include "go.hpp"
+#include "group.hpp"
 #include "panic.hpp"
 #include "runtime.hpp"
 #include "select.hpp"
