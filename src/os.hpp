@@ -41,6 +41,13 @@ void write_stderr_u64(std::uint64_t v);
 // the faulting stack has no room left.  Both are no-ops in sanitizer builds, whose own
 // SEGV reports stand in for them.
 void install_stack_overflow_handler();
+
+// GORT_SIGQUIT=1: SIGQUIT prints every goroutine and exits with status 2, as Go does.
+// The handler only raises a flag and wakes sysmon, which prints (signal_linux.cpp,
+// sysmon.cpp).  Installed by run() when asked for, removed when run() returns.
+void install_sigquit_dump();
+void remove_sigquit_dump();
+bool sigquit_pending();
 void ensure_signal_stack();
 void release_signal_stack();  // a thread the runtime created, before it exits
 

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "gobuf.hpp"
@@ -136,6 +138,37 @@ __attribute__((noinline)) void ensure_signal_stack() {
 }
 
 __attribute__((noinline)) void release_signal_stack() { tls_altstack.release(); }
+
+}  // namespace gort::detail
+
+namespace gort::detail {
+namespace {
+std::atomic<bool> g_sigquit{false};
+struct sigaction g_prev_quit;
+bool g_quit_installed = false;
+
+void on_sigquit(int) {
+  g_sigquit.store(true, std::memory_order_release);
+  sched.sysmon_note.wakeup();  // an atomic exchange and a futex wake: async-signal-safe
+}
+}  // namespace
+
+void install_sigquit_dump() {
+  const char* env = std::getenv("GORT_SIGQUIT");
+  if (env == nullptr || *env == '\0' || std::strcmp(env, "0") == 0) return;
+  struct sigaction sa = {};
+  sa.sa_handler = on_sigquit;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  g_quit_installed = sigaction(SIGQUIT, &sa, &g_prev_quit) == 0;
+}
+
+void remove_sigquit_dump() {
+  if (g_quit_installed) sigaction(SIGQUIT, &g_prev_quit, nullptr);
+  g_quit_installed = false;
+}
+
+bool sigquit_pending() { return g_sigquit.load(std::memory_order_acquire); }
 
 }  // namespace gort::detail
 

@@ -90,6 +90,11 @@ void sysmon_main() {
   std::int64_t delay = kSysmonMinDelay;
   std::int64_t last_trace = nanotime();
   while (!sched.sysmon_exit.load(std::memory_order_acquire)) {
+    if (sigquit_pending()) {
+      write_stderr("SIGQUIT: quit\n\n");
+      dump_all_goroutines(true);
+      exit_process(2);
+    }
     if (idle == 0)
       delay = kSysmonMinDelay;
     else if (idle > kSysmonIdleRounds)
@@ -101,7 +106,8 @@ void sysmon_main() {
     if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && sched.schedtrace_ns == 0) {
       // Nothing to watch: sleep until entersyscall (or teardown) wakes us.
       sched.sysmon_wait.store(true, std::memory_order_seq_cst);
-      if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && !sched.sysmon_exit.load()) sched.sysmon_note.sleep();
+      if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && !sched.sysmon_exit.load() && !sigquit_pending())
+        sched.sysmon_note.sleep();
       sched.sysmon_wait.store(false, std::memory_order_seq_cst);
       sched.sysmon_note.clear();
       idle = 0;
@@ -130,6 +136,7 @@ void sched_init_env() {
 }
 
 void sysmon_start() {
+  install_sigquit_dump();
   sched.sysmon = std::thread(sysmon_main);
 #if GORT_ASAN || GORT_TSAN
   // The sanitizer's own threads (TSan starts one with the first pthread_create, which
@@ -144,6 +151,7 @@ void sysmon_start() {
 }
 
 void sysmon_wake() {
+  remove_sigquit_dump();
   sched.sysmon_exit.store(true, std::memory_order_seq_cst);
   sched.sysmon_note.wakeup();
 }

@@ -82,6 +82,10 @@ TEST(Crash, PendingTimerIsNoDeadlockButAfterItFiresThereIsOne) {
   check({"deadlock_after_timers", {}, {"timer fired", "fatal error: all goroutines are asleep - deadlock!"}});
 }
 
+TEST(Crash, SigquitDumpsEveryGoroutineWhenAskedFor) {
+  check({"sigquit_dump", {"GORT_SIGQUIT=1"}, {"SIGQUIT: quit", "goroutine 1 [syscall]:", "[chan receive]:", "created by"}});
+}
+
 TEST(Crash, MainGoexitThenNoGoroutines) {
   check({"main_goexit", {}, {"the other goroutine finished", "fatal error: no goroutines (main called runtime.Goexit) - deadlock!"}});
 }
