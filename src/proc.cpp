@@ -371,6 +371,8 @@ void post_switch(M* m);
 Gobuf* prepare_run(M* m, G* gp) {
   m->curg = gp;
   gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  if (g_tracing) [[unlikely]]
+    trace_event(m, TraceKind::kRun, gp->goid);
   if (gp->stack_lo == nullptr) {
     Stack st = m->p != nullptr ? m->p->stackcache.get(sched.stack_size) : stack_alloc(sched.stack_size);
     gp->stack_lo = st.lo;
@@ -387,11 +389,22 @@ Gobuf* prepare_run(M* m, G* gp) {
   return &gp->sched;
 }
 
+void trace_stop(M* m, G* gp) {
+  StopWhy why = m->post.op == PostSwitch::Op::kPark    ? StopWhy::kPark
+                : m->post.op == PostSwitch::Op::kYield ? StopWhy::kYield
+                : m->post.op == PostSwitch::Op::kExit  ? StopWhy::kExit
+                                                       : StopWhy::kSyscall;
+  trace_event(m, TraceKind::kStop, gp->goid, static_cast<std::uint8_t>(why),
+              static_cast<std::uint8_t>(gp->waitreason.load(std::memory_order_relaxed)));
+}
+
 // Leaves gp, the running goroutine of m: switches to the next goroutine of m's P, or
 // to m's g0.  The caller has filled m->post, which whichever context runs next on
 // this thread applies.
 void switch_away(M* m, G* gp, bool via_g0) {
   const bool exits = m->post.op == PostSwitch::Op::kExit;
+  if (g_tracing) [[unlikely]]
+    trace_stop(m, gp);
   G* next = nullptr;
   if (!via_g0 && m->p != nullptr && !sched.abandoning.load(std::memory_order_relaxed))
     next = runq_next_local(m->p);
@@ -901,6 +914,8 @@ void goready(G* gp) {
   gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
   if (sched.abandoning.load(std::memory_order_acquire)) return;  // the teardown driver finds it
   M* m = getm();
+  if (g_tracing) [[unlikely]]
+    trace_event(m, TraceKind::kUnpark, gp->goid);
   P* p = m != nullptr ? m->p : nullptr;
   if (p != nullptr) {
     runqput(p, gp, true);
@@ -957,6 +972,8 @@ void entersyscall() {
   p->status.store(PStatus::kSyscall, std::memory_order_release);
   sched.nmsyscall.fetch_add(1, std::memory_order_seq_cst);
   sysmon_notify_syscall();
+  if (g_tracing) [[unlikely]]
+    trace_event(m, TraceKind::kSyscall, gp->goid);
 }
 
 namespace {
@@ -978,6 +995,8 @@ void exitsyscall0(M* m, G* gp) {
 void exitsyscall() {
   M* m = getm();
   G* gp = m->curg;
+  if (g_tracing) [[unlikely]]
+    trace_event(m, TraceKind::kSysret, gp->goid);
   P* oldp = m->oldp;
   m->oldp = nullptr;
   sched.nmsyscall.fetch_sub(1, std::memory_order_seq_cst);
@@ -1030,6 +1049,8 @@ void gosched() {
     G* next = runq_next_local(m->p);
     if (next == nullptr) return;  // nothing else to run here: carry on
     m->post = PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr};
+    if (g_tracing) [[unlikely]]
+      trace_stop(m, gp);
     gobuf_switch(&gp->sched, prepare_run(m, next), m->eh);
     post_switch(getm());
   }
@@ -1138,6 +1159,8 @@ void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
   gp->abandoned = gp->unwinding = gp->park_cancelled = false;
   gp->waitreason.store(WaitReason::kZero, std::memory_order_relaxed);
   gp->status.store(GStatus::kRunnable, std::memory_order_release);
+  if (g_tracing) [[unlikely]]
+    trace_event(m, TraceKind::kCreate, gp->goid);
   if (p != nullptr) {
     counter_add(p->created);
     runqput(p, gp, true);
@@ -1190,6 +1213,7 @@ void free_runtime() {
   for (M* m : sched.allm) {
     if (m->thread.joinable()) m->thread.join();
   }
+  trace_finish();  // every M has stopped writing its buffer; the Ms still exist
   for (GChunk* c = sched.gchunks; c != nullptr;) {
     std::uint32_t n = c->used.load(std::memory_order_acquire);
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -1263,6 +1287,7 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   sched.stack_size = stack_size;
   sched.start_ns = nanotime();
   sched_init_env();
+  trace_start();
   for (int i = 0; i < procs; ++i) {
     P* p = new P;
     p->id = i;

@@ -31,6 +31,7 @@
 #include "runq.hpp"
 #include "stack.hpp"
 #include "time.hpp"
+#include "trace.hpp"
 
 namespace gort::detail {
 
@@ -166,6 +167,7 @@ struct M {
   PostSwitch post;              // owner: left by the context that switched away
   std::uint32_t fastrand = 0;   // owner: steal order
   std::thread thread;           // not for m0
+  TraceBuffer* trace = nullptr; // owner: GORT_TRACE events of this M (trace.cpp)
 };
 
 struct P {

@@ -1,4 +1,7 @@
 // stats_test.cpp -- stats(), dump_goroutines(), GORT_SCHEDTRACE.
+#include <unistd.h>
+
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -73,6 +76,43 @@ TEST(Schedtrace, PrintsSchedulerLines) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("SCHED "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("gomaxprocs="), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+namespace {
+
+// GORT_TRACE=<file>: Chrome trace-event JSON with a track per M, a slice per stretch
+// a goroutine ran, why it stopped, and instant events for go/ready.
+TEST(Trace, WritesChromeTraceEventJson) {
+  if (std::getenv("GORT_TRACE_CHILD") != nullptr) {
+    gort::run([] {
+      auto ch = gort::make_chan<int>();
+      gort::go([ch]() mutable { ch.send(1); });
+      (void)ch.recv();
+      gort::blocking([] {});
+    });
+    return;
+  }
+  std::string path = "/tmp/gort_trace_test_" + std::to_string(getpid()) + ".json";
+  auto r = gort_test::run_process("/proc/self/exe", {"--gtest_filter=Trace.WritesChromeTraceEventJson"},
+                                  {"GORT_TRACE=" + path, "GORT_TRACE_CHILD=1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string json;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) json.append(buf, n);
+  std::fclose(f);
+  std::remove(path.c_str());
+  EXPECT_EQ(json.rfind("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", 0), 0u);
+  EXPECT_NE(json.find("\"thread_name\""), std::string::npos);
+  EXPECT_NE(json.find("\"name\":\"G1\""), std::string::npos);   // main's slices
+  EXPECT_NE(json.find("\"stopped\":\"chan receive\""), std::string::npos);
+  EXPECT_NE(json.find("\"name\":\"go G2\""), std::string::npos);  // creation
+  EXPECT_NE(json.find("\"name\":\"ready G1\""), std::string::npos);
+  EXPECT_NE(json.find("\"name\":\"blocking()\""), std::string::npos);
+  EXPECT_EQ(json.substr(json.size() - 4), "\n]}\n");
 }
 
 }  // namespace
