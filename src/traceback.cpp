@@ -88,6 +88,8 @@ struct Frame {
   char* d = std::strncmp(name, "_Z", 2) == 0 ? abi::__cxa_demangle(name, nullptr, nullptr, &status) : nullptr;
   std::string out = d != nullptr ? d : name;
   std::free(d);
+  // GCC's clones (".cold" sections, ".isra"/".constprop" copies) are the same function.
+  if (auto clone = out.find(" [clone "); clone != std::string::npos) out.erase(clone);
   return out;
 }
 
