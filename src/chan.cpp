@@ -79,12 +79,15 @@ constexpr std::size_t kMaxAlloc = std::size_t{1} << 48;
 constexpr std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 
 // Teardown: unlinks the Sudog of a goroutine parked in send or recv.
-void cancel_wait(G*, void* arg) {
+bool cancel_wait(G*, void* arg) {
   auto* sg = static_cast<Sudog*>(arg);
   hchan* c = sg->c;
   c->lock.lock();
-  (sg->is_send ? c->sendq : c->recvq).remove(sg);
+  waitq& q = sg->is_send ? c->sendq : c->recvq;
+  const bool queued = q.contains(sg);
+  q.remove(sg);
   c->lock.unlock();
+  return queued;  // false: a waker dequeued it and will wake it
 }
 
 void wake(Sudog* sg, bool success) noexcept {

@@ -82,6 +82,12 @@ struct waitq {
     }
   }
 
+  // Whether sg is still queued here (a dequeued or removed Sudog has no prev and is
+  // not first).
+  bool contains(const Sudog* sg) const noexcept {
+    return first.load(std::memory_order_relaxed) == sg || sg->prev != nullptr;
+  }
+
   // Unlinks sg if it is still queued here (Go's dequeueSudoG); a no-op otherwise.
   void remove(Sudog* sg) noexcept {
     Sudog* x = sg->prev;

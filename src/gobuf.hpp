@@ -197,15 +197,19 @@ inline Gobuf* gobuf_switch(Gobuf* from, Gobuf* to, EhState* here, [[maybe_unused
   return prev;
 }
 
+// A recycled stack may still carry the ASan redzones of frames that never returned
+// (the entry frame of a context that switched away for good): clears them.
+inline void stack_unpoison([[maybe_unused]] char* lo, [[maybe_unused]] char* hi) {
+#if GORT_ASAN
+  __asan_unpoison_memory_region(lo, static_cast<std::size_t>(hi - lo));
+#endif
+}
+
 // Makes `g` a new context on [lo, hi) that will call entry(transfer, data) when it is
 // first switched to.  Owns a TSan fiber from here until gobuf_release.
 inline void gobuf_init(Gobuf* g, char* lo, char* hi, const std::uint64_t* canary,
                        void (*entry)(void*, void*), void* data) {
-#if GORT_ASAN
-  // A recycled stack may still carry the redzones of frames that never returned
-  // (the entry frame of a context that switched away for good).
-  __asan_unpoison_memory_region(lo, static_cast<std::size_t>(hi - lo));
-#endif
+  stack_unpoison(lo, hi);
   g->sp = gort_make_context(hi, entry, data);
   g->stack_lo = lo;
   g->stack_size = static_cast<std::size_t>(hi - lo);

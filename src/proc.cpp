@@ -379,6 +379,7 @@ Gobuf* prepare_run(M* m, G* gp) {
     gp->stack_guarded = st.guarded;
     // The top of the stack holds the goroutine's throw trace slot (throwtrace.hpp).
     char* top = st.hi - kThrowTraceBytes;
+    stack_unpoison(top, st.hi);  // a coroutine's frames may have used the slot before
     reinterpret_cast<ThrowTrace*>(top)->n = 0;
     gobuf_init(&gp->sched, st.lo, top, st.canary(), goroutine_entry, nullptr);
   }
@@ -855,8 +856,14 @@ void begin_teardown(M* m) {
       progress = true;
       gp->abandoned = true;
       if (st == GStatus::kWaiting) {
-        if (gp->cancel != nullptr) gp->cancel(gp, gp->cancel_arg);
-        gp->park_cancelled = true;
+        if (gp->cancel == nullptr || gp->cancel(gp, gp->cancel_arg)) {
+          gp->park_cancelled = true;
+        } else {
+          // A waker (a thread outside the runtime: every M is stopped) dequeued the G
+          // and is about to ready it; resuming the G first would let it unwind and
+          // free the Waiter the waker is still to touch.  goready lands soon.
+          while (gp->status.load(std::memory_order_acquire) == GStatus::kWaiting) std::this_thread::yield();
+        }
       }
       gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
       post_switch(m);

@@ -252,11 +252,17 @@ bool selparkcommit(G*, void* arg) {
   return true;
 }
 
-void selcancel(G*, void* arg) {
+bool selcancel(G*, void* arg) {
   const auto* st = static_cast<const SelectState*>(arg);
   sellock(st->cases, st->lockorder, st->norder);
+  // Win the select against wakers, as a waker would: if one already won, it owns its
+  // Sudog and is about to wake us.
+  std::uint32_t expected = 0;
+  Waiter* w = sudog_at(st->sudogs, st->lockorder[0])->waiter;
+  const bool won = w->selected.compare_exchange_strong(expected, 1, std::memory_order_acq_rel);
   dequeue_all(st->cases, st->lockorder, st->norder, st->sudogs, nullptr);
   selunlock(st->cases, st->lockorder, st->norder);
+  return won;
 }
 
 // One channel case (with or without a default): a plain send or receive.

@@ -80,15 +80,17 @@ bool cansemacquire(std::atomic<std::uint32_t>* addr) {
   return false;
 }
 
-void cancel_wait(G*, void* arg) {
+bool cancel_wait(G*, void* arg) {
   auto* s = static_cast<SemaWaiter*>(arg);
   SemaRoot& root = semroot(s->addr);
   root.lock.lock();
-  if (s->queued) {
+  const bool queued = s->queued;
+  if (queued) {
     root.remove(s);
     root.nwait.fetch_sub(1, std::memory_order_seq_cst);
   }
   root.lock.unlock();
+  return queued;  // false: a releaser dequeued it and will wake it
 }
 
 }  // namespace
@@ -107,7 +109,17 @@ bool semacquire(std::atomic<std::uint32_t>* addr, bool lifo, WaitReason reason) 
       return true;
     }
     root.enqueue(&s, lifo);
-    if (!s.w.park(&root.lock, reason, cancel_wait, &s)) return false;
+    bool woken;
+    try {
+      woken = s.w.park(&root.lock, reason, cancel_wait, &s);
+    } catch (...) {
+      // Unwound at teardown after a releaser handed us the count: pass it on, so that
+      // a primitive used again after run() has not lost it (a Mutex in starvation
+      // mode would stay handed to nobody).
+      if (s.ticket) semrelease(addr, true);
+      throw;
+    }
+    if (!woken) return false;
     if (s.ticket || cansemacquire(addr)) return true;
     lifo = true;  // woken but beaten to the count: wait at the front this time
   }

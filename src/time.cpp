@@ -122,10 +122,11 @@ void wake_for_timer(std::int64_t when) {
     }
     return;
   }
-  // Nobody sleeps for timers.  An M running goroutines will look when it goes idle;
-  // from a thread outside the runtime, with every P idle, wake one.
-  M* m = getm();
-  if (m == nullptr || m->p == nullptr) wakep();
+  // Nobody sleeps for timers.  The M arming it may be running a goroutine that does not
+  // yield for a long time, and its P is the only one that looks at this heap while it
+  // is busy: start an idle M (if a P is idle), which will sleep for the timer or steal
+  // it when due (Go's wakeNetPoller).
+  wakep();
 }
 
 }  // namespace
@@ -232,7 +233,7 @@ void time_sleep(std::int64_t ns) {
         addtimer(tt, tt->when);
         return true;
       },
-      &t, WaitReason::kSleep, [](G*, void* arg) { deltimer(static_cast<timer*>(arg)); }, &t);
+      &t, WaitReason::kSleep, [](G*, void* arg) { return deltimer(static_cast<timer*>(arg)); }, &t);
 }
 
 }  // namespace gort::detail
