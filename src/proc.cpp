@@ -1317,12 +1317,14 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
     for (int i = procs - 1; i >= 1; --i) pidleput(sched.allp[i]);
   }
   sched.accepting.store(true, std::memory_order_seq_cst);
+  // Before the main goroutine exists: no user code runs while sysmon_start measures
+  // the threads that are not the runtime's (sanitizer builds).
+  sysmon_start();
   // The main goroutine, id 1.
   SpawnSlot slot = newproc_reserve(sizeof(MainFrame), alignof(MainFrame));
   ::new (slot.frame) MainFrame{fn, ctx};
   slot.g->is_main = true;
   newproc_commit(slot, &MainFrame::call, CallSite{"gort::run", "main", 0});
-  sysmon_start();
   schedule(m0);
   // Every goroutine has ended; every M has left its loop.
   setm(nullptr);

@@ -141,7 +141,8 @@ void sysmon_start() {
 #if GORT_ASAN || GORT_TSAN
   // The sanitizer's own threads (TSan starts one with the first pthread_create, which
   // has happened by now) are not threads that could wake a goroutine.  Measured once
-  // per process, at the first run(): threads beyond the runtime's own.
+  // per process, at the first run(), before the main goroutine exists (so before any
+  // of the user's threads started inside run()): threads beyond the runtime's own.
   static const int baseline = [] {
     std::lock_guard<std::mutex> lk(sched.lock);
     return count_os_threads() - static_cast<int>(sched.allm.size()) - 1;
