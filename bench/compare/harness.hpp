@@ -1,5 +1,6 @@
 // harness.hpp -- what every gort twin of a comparison pair shares with its Go twin
-// (bench/go/internal/harness): the command line, the RESULT protocol, RSS.
+// (bench/go/internal/harness): the command line, the RESULT protocol, RSS, and the
+// helpers whose results must match bit for bit across the twins (SplitMix64, percentile).
 //
 // The protocol (read by bench/compare.py): a measurement is one stdout line
 //     RESULT <metric> <value> <unit>
@@ -13,7 +14,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +24,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gort/stats.hpp>
 
@@ -103,6 +107,36 @@ inline std::int64_t page_table_bytes() {
     std::fclose(f);
   }
   return kib * 1024;
+}
+
+// A deterministic pseudo-random sequence, bit for bit the same as the Go twin's
+// harness.SplitMix64, so both twins of a pair draw the same numbers from one seed.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // A number in [lo, hi]: next() modulo the width (the bias is negligible here).
+  std::int64_t between(std::int64_t lo, std::int64_t hi) {
+    return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+// The p-th percentile (0 < p <= 100) by nearest rank: the smallest sample with at
+// least p% of the samples at or below it.  Sorts `xs`.  Same rule as harness.Percentile.
+inline std::int64_t percentile(std::vector<std::int64_t>& xs, double p) {
+  if (xs.empty()) return 0;
+  std::sort(xs.begin(), xs.end());
+  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(xs.size())));
+  rank = std::clamp<std::size_t>(rank, 1, xs.size());
+  return xs[rank - 1];
 }
 
 // One line of gort::stats() on stderr, tagged with where in the program it was taken.
