@@ -20,21 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 class CondP : public gort_test::ProcsTest {};
 
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  gort::dump_goroutines(out);
-  const std::string dump = out.str(), needle = "[" + state + "]";
-  int n = 0;
-  for (auto at = dump.find(needle); at != std::string::npos; at = dump.find(needle, at + 1)) ++n;
-  return n;
-}
-
-bool await_parked(const std::string& state, int n) {
-  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline; gort::sleep(1ms))
-    if (parked_in(state) >= n) return true;
-  return false;
-}
-
 TEST_P(CondP, SignalWakesOneBroadcastWakesAll) {
   run([] {
     gort::Mutex mu;
@@ -49,13 +34,13 @@ TEST_P(CondP, SignalWakesOneBroadcastWakesAll) {
         --tokens;
         ++woke;
       });
-    ASSERT_TRUE(await_parked("sync.Cond.Wait", 5));
+    ASSERT_TRUE(gort_test::await_parked("sync.Cond.Wait", 5));
     {
       std::lock_guard lk(mu);
       tokens = 1;
     }
     cv.signal();
-    while (parked_in("sync.Cond.Wait") > 4) gort::sleep(100us);
+    while (gort_test::parked_in("sync.Cond.Wait") > 4) gort::sleep(100us);
     gort::sleep(2ms);
     {
       std::lock_guard lk(mu);
@@ -83,7 +68,7 @@ TEST_P(CondP, NotifyingNobodyIsNotRemembered) {
       cv.wait();
       woke = true;
     });
-    ASSERT_TRUE(await_parked("sync.Cond.Wait", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.Cond.Wait", 1));
     gort::sleep(2ms);
     EXPECT_FALSE(woke.load());
     cv.signal();
@@ -106,7 +91,7 @@ TEST_P(CondP, SignalWakesTheOldestWaiter) {
         cv.wait();
         order.push_back(i);
       });
-      ASSERT_TRUE(await_parked("sync.Cond.Wait", i + 1));  // i waits before i+1 starts
+      ASSERT_TRUE(gort_test::await_parked("sync.Cond.Wait", i + 1));  // i waits before i+1 starts
     }
     for (int i = 0; i < kWaiters; ++i) {
       cv.signal();
@@ -232,14 +217,14 @@ TEST_P(CondP, AbandonedWaitersUnwindWithTheMutexHeld) {
         std::unique_lock lk(s->mu);
         for (;;) s->cv.wait();
       });
-    EXPECT_TRUE(await_parked("sync.Cond.Wait", 4));
+    EXPECT_TRUE(gort_test::await_parked("sync.Cond.Wait", 4));
     // One more holds the mutex while parked elsewhere: a waiter's relock then waits.
     gort::go([s] {
       Count c;
       std::unique_lock lk(s->mu);
       gort::sleep(1h);
     });
-    EXPECT_TRUE(await_parked("sleep", 1));
+    EXPECT_TRUE(gort_test::await_parked("sleep", 1));
   });
   EXPECT_LT(Clock::now() - t0, 5s);
   EXPECT_EQ(unwound.load(), 5);

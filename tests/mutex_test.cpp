@@ -19,23 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 class MutexP : public gort_test::ProcsTest {};
 
-// Goroutines now parked in `state` (dump_goroutines' "[state]" headers).
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  gort::dump_goroutines(out);
-  const std::string dump = out.str(), needle = "[" + state + "]";
-  int n = 0;
-  for (auto at = dump.find(needle); at != std::string::npos; at = dump.find(needle, at + 1)) ++n;
-  return n;
-}
-
-// Sleeps until n goroutines are parked in `state`; false after 10 s.
-bool await_parked(const std::string& state, int n) {
-  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline; gort::sleep(1ms))
-    if (parked_in(state) >= n) return true;
-  return false;
-}
-
 TEST_P(MutexP, LockTryLockUnlock) {
   run([] {
     gort::Mutex mu;
@@ -153,7 +136,7 @@ TEST_P(MutexP, BlockedLockParksTheGoroutine) {
       stage = 2;
       mu.unlock();
     });
-    ASSERT_TRUE(await_parked("sync.Mutex.Lock", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.Mutex.Lock", 1));
     EXPECT_EQ(stage.load(), 1);
     std::atomic<int> ran{0};  // other goroutines still run, even at one P
     gort::WaitGroup others;
@@ -187,7 +170,7 @@ TEST_P(MutexP, UnlockedByAnotherGoroutine) {
       got = true;
       mu.unlock();
     });
-    ASSERT_TRUE(await_parked("sync.Mutex.Lock", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.Mutex.Lock", 1));
     gort::WaitGroup unlocker;
     unlocker.go([&] { mu.unlock(); });
     waiter.wait();
@@ -329,7 +312,7 @@ TEST_P(MutexP, ThreadWaitsForGoroutineAndGoroutineForThread) {
       got = true;
       mu.unlock();
     });
-    ASSERT_TRUE(await_parked("sync.Mutex.Lock", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.Mutex.Lock", 1));
     stage = 4;
     wg.wait();
     EXPECT_TRUE(got.load());
@@ -390,11 +373,11 @@ TEST_P(MutexP, AbandonedWaitersAreUnwoundAndTheMutexStaysUsable) {
           std::lock_guard lk(g_shared);
           gort::sleep(1h);  // (rarely, at several Ps, a woken waiter wins the race)
         });
-      EXPECT_TRUE(await_parked("sync.Mutex.Lock", waiters));
+      EXPECT_TRUE(gort_test::await_parked("sync.Mutex.Lock", waiters));
       if (starving) {
         gort::sleep(2ms);
         relock = true;
-        EXPECT_TRUE(await_parked("sync.Mutex.Lock", 1));
+        EXPECT_TRUE(gort_test::await_parked("sync.Mutex.Lock", 1));
         gort::sleep(1ms);
       }
       // main returns: the holder and the waiters are abandoned

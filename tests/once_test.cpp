@@ -17,15 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 class OnceP : public gort_test::ProcsTest {};
 
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  gort::dump_goroutines(out);
-  const std::string dump = out.str(), needle = "[" + state + "]";
-  int n = 0;
-  for (auto at = dump.find(needle); at != std::string::npos; at = dump.find(needle, at + 1)) ++n;
-  return n;
-}
-
 TEST_P(OnceP, RunsOnceAndLaterCallsDoNothing) {
   run([] {
     gort::Once once;
@@ -57,9 +48,9 @@ TEST_P(OnceP, ConcurrentCallersWaitForTheFirst) {
         if (value == 42) saw.fetch_add(1);
       });
     // Everyone but the runner ends up parked in the Once.
-    for (auto deadline = Clock::now() + 10s; parked_in("sync.Once.Do") < kCallers - 1 && Clock::now() < deadline;)
+    for (auto deadline = Clock::now() + 10s; gort_test::parked_in("sync.Once.Do") < kCallers - 1 && Clock::now() < deadline;)
       gort::sleep(1ms);
-    EXPECT_EQ(parked_in("sync.Once.Do"), kCallers - 1);
+    EXPECT_EQ(gort_test::parked_in("sync.Once.Do"), kCallers - 1);
     EXPECT_EQ(calls.load(), 1);
     release = true;
     wg.wait();
@@ -85,7 +76,7 @@ TEST_P(OnceP, APanickingFunctionCountsAsDone) {
       ASSERT_TRUE(p.has_value());
       EXPECT_STREQ(p->what(), "in once");
     });
-    while (parked_in("sleep") < 1) gort::sleep(100us);  // the runner is inside f
+    while (gort_test::parked_in("sleep") < 1) gort::sleep(100us);  // the runner is inside f
     for (int i = 0; i < 5; ++i)
       wg.go([&] {
         once.call([] { ADD_FAILURE() << "f ran twice"; });
@@ -163,9 +154,9 @@ TEST_P(OnceP, AbandonedCallersAreUnwound) {
         Count c;
         once->call([] { gort::sleep(1h); });
       });
-    for (auto deadline = Clock::now() + 10s; parked_in("sync.Once.Do") < 3 && Clock::now() < deadline;)
+    for (auto deadline = Clock::now() + 10s; gort_test::parked_in("sync.Once.Do") < 3 && Clock::now() < deadline;)
       gort::sleep(1ms);
-    EXPECT_EQ(parked_in("sync.Once.Do"), 3);
+    EXPECT_EQ(gort_test::parked_in("sync.Once.Do"), 3);
   });
   EXPECT_LT(Clock::now() - t0, 5s);
   EXPECT_EQ(unwound.load(), 4);

@@ -19,23 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 class RWMutexP : public gort_test::ProcsTest {};
 
-// Goroutines now parked in `state` (dump_goroutines' "[state]" headers).
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  gort::dump_goroutines(out);
-  const std::string dump = out.str(), needle = "[" + state + "]";
-  int n = 0;
-  for (auto at = dump.find(needle); at != std::string::npos; at = dump.find(needle, at + 1)) ++n;
-  return n;
-}
-
-// Sleeps until n goroutines are parked in `state`; false after 10 s.
-bool await_parked(const std::string& state, int n) {
-  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline; gort::sleep(1ms))
-    if (parked_in(state) >= n) return true;
-  return false;
-}
-
 TEST_P(RWMutexP, ReadersShareWritersExclude) {
   run([] {
     gort::RWMutex rw;
@@ -89,7 +72,7 @@ TEST_P(RWMutexP, ReaderWaitsForWriterAndWriterForReaders) {
       std::shared_lock lk(rw);
       stage = 1;
     });
-    ASSERT_TRUE(await_parked("sync.RWMutex.RLock", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.RWMutex.RLock", 1));
     EXPECT_EQ(stage.load(), 0);
     rw.unlock();
     wg.wait();
@@ -101,7 +84,7 @@ TEST_P(RWMutexP, ReaderWaitsForWriterAndWriterForReaders) {
       std::lock_guard lk(rw);
       stage = 2;
     });
-    ASSERT_TRUE(await_parked("sync.RWMutex.Lock", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.RWMutex.Lock", 1));
     rw.unlock_shared();
     gort::sleep(2ms);
     EXPECT_EQ(stage.load(), 1);  // one reader still inside
@@ -152,14 +135,14 @@ TEST_P(RWMutexP, NewReadersQueueBehindAWaitingWriter) {
       writer_at = ++order;
       rw.unlock();
     });
-    ASSERT_TRUE(await_parked("sync.RWMutex.Lock", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.RWMutex.Lock", 1));
     EXPECT_FALSE(rw.try_lock_shared());
     wg.go([&] {
       rw.lock_shared();
       reader_at = ++order;
       rw.unlock_shared();
     });
-    ASSERT_TRUE(await_parked("sync.RWMutex.RLock", 1));
+    ASSERT_TRUE(gort_test::await_parked("sync.RWMutex.RLock", 1));
     rw.unlock_shared();
     wg.wait();
     EXPECT_EQ(writer_at.load(), 1);
@@ -310,13 +293,13 @@ TEST_P(RWMutexP, AbandonedWaitersAreUnwound) {
       Count c;
       std::lock_guard lk(*rw);
     });
-    EXPECT_TRUE(await_parked("sync.RWMutex.Lock", 1));
+    EXPECT_TRUE(gort_test::await_parked("sync.RWMutex.Lock", 1));
     for (int i = 0; i < 3; ++i)
       gort::go([rw] {
         Count c;
         std::shared_lock lk(*rw);
       });
-    EXPECT_TRUE(await_parked("sync.RWMutex.RLock", 3));
+    EXPECT_TRUE(gort_test::await_parked("sync.RWMutex.RLock", 3));
   });
   EXPECT_LT(Clock::now() - t0, 5s);
   EXPECT_EQ(unwound.load(), 4);

@@ -20,21 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 class SemaphoreP : public gort_test::ProcsTest {};
 
-int parked_in(const std::string& state) {
-  std::ostringstream out;
-  gort::dump_goroutines(out);
-  const std::string dump = out.str(), needle = "[" + state + "]";
-  int n = 0;
-  for (auto at = dump.find(needle); at != std::string::npos; at = dump.find(needle, at + 1)) ++n;
-  return n;
-}
-
-bool await_parked(const std::string& state, int n) {
-  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline; gort::sleep(1ms))
-    if (parked_in(state) >= n) return true;
-  return false;
-}
-
 std::string panic_text(const std::optional<gort::Panic>& p) { return p ? p->what() : "<no panic>"; }
 
 TEST_P(SemaphoreP, AtMostNHolders) {
@@ -75,7 +60,7 @@ TEST_P(SemaphoreP, WeightsAndTryAcquire) {
       s.acquire(5);
       got = true;
     });
-    ASSERT_TRUE(await_parked("semaphore acquire", 1));
+    ASSERT_TRUE(gort_test::await_parked("semaphore acquire", 1));
     s.release(3);
     gort::sleep(2ms);
     EXPECT_FALSE(got.load());  // 3 free, 5 wanted
@@ -121,14 +106,14 @@ TEST_P(SemaphoreP, ALargeAcquireIsServedBeforeLaterSmallOnes) {
       std::lock_guard lk(mu);
       order.push_back(100);
     });
-    ASSERT_TRUE(await_parked("semaphore acquire", 1));
+    ASSERT_TRUE(gort_test::await_parked("semaphore acquire", 1));
     for (int i = 0; i < 3; ++i) {
       wg.go([&, i] {
         s.acquire(1);
         std::lock_guard lk(mu);
         order.push_back(i);
       });
-      ASSERT_TRUE(await_parked("semaphore acquire", i + 2));
+      ASSERT_TRUE(gort_test::await_parked("semaphore acquire", i + 2));
     }
     s.release(5);
     gort::sleep(2ms);
@@ -290,7 +275,7 @@ TEST_P(SemaphoreP, AbandonedWaitersAreUnwoundAndPermitsAreKept) {
         s->acquire(w);
         ADD_FAILURE() << "an abandoned waiter got its permits";
       });
-    EXPECT_TRUE(await_parked("semaphore acquire", 3));
+    EXPECT_TRUE(gort_test::await_parked("semaphore acquire", 3));
   });
   EXPECT_LT(Clock::now() - t0, 5s);
   EXPECT_EQ(unwound.load(), 4);

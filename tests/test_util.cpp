@@ -1,4 +1,4 @@
-// test_util.cpp -- subprocess and memory helpers for the tests.
+// test_util.cpp -- subprocess, memory and goroutine-state helpers for the tests.
 #include "test_util.hpp"
 
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 
 extern char** environ;
 
@@ -90,6 +91,23 @@ long rss_bytes() {
     std::fclose(f);
   }
   return resident * sysconf(_SC_PAGESIZE);
+}
+
+int parked_in(const std::string& state) {
+  std::ostringstream out;
+  gort::dump_goroutines(out);
+  const std::string dump = out.str(), needle = "[" + state + "]";
+  int n = 0;
+  for (auto at = dump.find(needle); at != std::string::npos; at = dump.find(needle, at + 1)) ++n;
+  return n;
+}
+
+bool await_parked(const std::string& state, int n) {
+  using namespace std::chrono_literals;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;
+       gort::sleep(1ms))
+    if (parked_in(state) >= n) return true;
+  return false;
 }
 
 }  // namespace gort_test

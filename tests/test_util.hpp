@@ -52,4 +52,11 @@ Exit run_process(const std::string& path, const std::vector<std::string>& args =
 // Resident set size of this process, in bytes (/proc/self/statm).
 long rss_bytes();
 
+// Goroutines now parked in `state` (dump_goroutines' "[state]" headers).
+int parked_in(const std::string& state);
+
+// Sleeps (gort::sleep) until at least n goroutines are parked in `state`; false after
+// 10 s.  Call from a goroutine.
+bool await_parked(const std::string& state, int n);
+
 }  // namespace gort_test
