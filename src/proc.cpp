@@ -759,6 +759,7 @@ void gexit_finish(M* m, G* gp) {
       stack_free(g_stack(gp));
     gp->stack_lo = nullptr;
   }
+  gobuf_release(&gp->sched);  // TSan: its fiber (the sanitizer allows 8,128 at once)
   if (p != nullptr)
     counter_add(p->exited);
   else
@@ -816,7 +817,6 @@ void begin_teardown(M* m) {
   sched.teardown_driver = m;
   sched.accepting.store(false, std::memory_order_seq_cst);
   sched.abandoning.store(true, std::memory_order_seq_cst);
-  sysmon_wake();
   // Wait for go() calls from foreign threads that are in flight.
   while (sched.foreign_spawning.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   // Stop the world: every other M idle (their goroutines reach a scheduling point),
@@ -869,7 +869,10 @@ void begin_teardown(M* m) {
       post_switch(m);
     }
   }
-  // Everyone out.
+  // Everyone out.  sysmon last: until here a goroutine may still end the process (an
+  // unrecovered panic on another M, racing main's return, or a destructor's), and a
+  // thread that had already finished unjoined would be a leak to the sanitizers.
+  sysmon_wake();
   std::lock_guard<std::mutex> lk(sched.lock);
   sched.exiting.store(true, std::memory_order_seq_cst);
   for (M* other = sched.midle; other != nullptr; other = other->schedlink) other->park.wakeup();
