@@ -23,7 +23,8 @@ class Note {
   }
   // Returns true if woken, false when `ns` passed first.
   bool sleep_for(std::int64_t ns) {
-    std::int64_t deadline = nanotime() + ns;
+    const std::int64_t now = nanotime();
+    const std::int64_t deadline = ns > INT64_MAX - now ? INT64_MAX : now + ns;  // a far timer saturates
     while (key_.load(std::memory_order_acquire) == 0) {
       std::int64_t left = deadline - nanotime();
       if (left <= 0) return false;

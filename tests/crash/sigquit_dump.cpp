@@ -10,8 +10,10 @@ int main() {
     auto never = gort::make_chan<int>();
     gort::go([never]() mutable { (void)never.recv(); });
     gort::yield();
-    std::raise(SIGQUIT);
-    gort::blocking([] { std::this_thread::sleep_for(std::chrono::seconds(5)); });
+    gort::blocking([] {  // raised inside: main is in [syscall] when sysmon dumps
+      std::raise(SIGQUIT);
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+    });
     std::printf("SIGQUIT did not end the process\n");
   });
   return 0;
