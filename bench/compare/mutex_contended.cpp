@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   return gort::run(
       [&]() -> int {
         gort::Mutex mu;
-        std::int64_t counter GORT_GUARDED_BY(mu) = 0;
+        std::int64_t counter = 0;  // guarded by mu
         gort::WaitGroup wg;
         const std::int64_t start = bench::now_ns();
         wg.add(kGoroutines);

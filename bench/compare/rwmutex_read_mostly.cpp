@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   return gort::run(
       [&]() -> int {
         gort::RWMutex mu;
-        std::int64_t value GORT_GUARDED_BY(mu) = 0;
+        std::int64_t value = 0;  // guarded by mu
         std::array<Tally, kGoroutines> tallies{};
         gort::WaitGroup wg;
         const std::int64_t start = bench::now_ns();
