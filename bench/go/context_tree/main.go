@@ -19,10 +19,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 
 	"gortbench/internal/harness"
 )
@@ -30,15 +28,12 @@ import (
 const defaultChildren = 100_000
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int("n", defaultChildren, "children of the parent")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n64, verbose := harness.Flags(1, defaultChildren, "children of the parent")
+	n := int(n64)
 
 	parent, cancelParent := context.WithCancel(context.Background())
-	children := make([]context.Context, *n)
-	cancels := make([]context.CancelFunc, *n)
+	children := make([]context.Context, n)
+	cancels := make([]context.CancelFunc, n)
 
 	start := harness.NowNs()
 	for i := range children {
@@ -63,12 +58,12 @@ func main() {
 	cancel := harness.NowNs() - start
 
 	if bad != 0 {
-		fmt.Fprintf(os.Stderr, "context_tree: %d of %d children not cancelled\n", bad, *n)
+		fmt.Fprintf(os.Stderr, "context_tree: %d of %d children not cancelled\n", bad, n)
 		os.Exit(1)
 	}
-	harness.Result("ns_per_child_create", float64(create)/float64(*n), "ns")
+	harness.Result("ns_per_child_create", float64(create)/float64(n), "ns")
 	harness.Result("cancel_ms", float64(cancel)/1e6, "ms")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("cancelled")
 	}
 	for _, c := range cancels { // as go vet wants; untimed

@@ -11,10 +11,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -29,12 +27,8 @@ const (
 )
 
 func main() {
-	procs := flag.Int("procs", 2, "GOMAXPROCS")
-	nFlag := flag.Int64("n", defaultItems, "items")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
-	perProducer := *nFlag / producerN
+	nFlag, verbose := harness.Flags(2, defaultItems, "items")
+	perProducer := nFlag / producerN
 	n := perProducer * producerN
 
 	ch := make(chan int64, capacity)
@@ -74,7 +68,7 @@ func main() {
 		os.Exit(1)
 	}
 	harness.Result("ns_per_item", float64(elapsed.Nanoseconds())/float64(n), "ns")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

@@ -14,10 +14,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 
 	"gortbench/internal/harness"
@@ -29,13 +27,9 @@ const (
 )
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultLocksPerGoroutine, "lock+unlock pairs per goroutine")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultLocksPerGoroutine, "lock+unlock pairs per goroutine")
 
-	count := *n
+	count := n
 	total := count * goroutines
 	var mu sync.Mutex
 	var counter int64 // guarded by mu
@@ -62,7 +56,7 @@ func main() {
 		os.Exit(1)
 	}
 	harness.Result("ns_per_lock", float64(elapsed)/float64(total), "ns")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

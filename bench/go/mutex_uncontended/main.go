@@ -15,10 +15,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 
 	"gortbench/internal/harness"
@@ -39,22 +37,18 @@ func lockLoop(mu *sync.Mutex, n int64) int64 {
 }
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultLocks, "lock+unlock pairs")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultLocks, "lock+unlock pairs")
 
 	var mu sync.Mutex
 	start := harness.NowNs()
-	count := lockLoop(&mu, *n)
+	count := lockLoop(&mu, n)
 	elapsed := harness.NowNs() - start
-	if count != *n {
-		fmt.Fprintf(os.Stderr, "mutex_uncontended: counter is %d, want %d\n", count, *n)
+	if count != n {
+		fmt.Fprintf(os.Stderr, "mutex_uncontended: counter is %d, want %d\n", count, n)
 		os.Exit(1)
 	}
-	harness.Result("ns_per_lock", float64(elapsed)/float64(*n), "ns")
-	if *verbose {
+	harness.Result("ns_per_lock", float64(elapsed)/float64(n), "ns")
+	if verbose {
 		harness.PrintStats("done")
 	}
 }

@@ -15,8 +15,6 @@
 package main
 
 import (
-	"flag"
-	"runtime"
 	"sync"
 	"time"
 
@@ -37,22 +35,19 @@ type gates struct {
 }
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int("n", defaultGoroutines, "goroutines")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n64, verbose := harness.Flags(1, defaultGoroutines, "goroutines")
+	n := int(n64)
 
 	s := &gates{}
 	s.gate.Add(1)
-	s.started.Add(*n)
-	s.finished.Add(*n)
-	if *verbose {
+	s.started.Add(n)
+	s.finished.Add(n)
+	if verbose {
 		harness.PrintStats("before")
 	}
 	rssBefore := harness.RSSBytes()
 	start := time.Now()
-	for i := 0; i < *n; i++ {
+	for i := 0; i < n; i++ {
 		go func() {
 			s.started.Done()
 			s.gate.Wait()
@@ -63,14 +58,14 @@ func main() {
 	elapsed := time.Since(start)
 	time.Sleep(settle)
 	rssParked := harness.RSSBytes()
-	if *verbose {
+	if verbose {
 		harness.PrintStats("parked")
 	}
-	harness.Result("kib_per_goroutine", float64(rssParked-rssBefore)/kib/float64(*n), "KiB")
-	harness.Result("park_ns_per_goroutine", float64(elapsed.Nanoseconds())/float64(*n), "ns")
+	harness.Result("kib_per_goroutine", float64(rssParked-rssBefore)/kib/float64(n), "KiB")
+	harness.Result("park_ns_per_goroutine", float64(elapsed.Nanoseconds())/float64(n), "ns")
 	s.gate.Done()
 	s.finished.Wait()
-	if *verbose {
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

@@ -11,10 +11,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -24,17 +22,13 @@ import (
 const defaultRoundTrips = 1_000_000
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultRoundTrips, "round trips")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultRoundTrips, "round trips")
 
 	ping := make(chan int64)
 	pong := make(chan int64)
 	var wg sync.WaitGroup
 	var bad int64 // values that came back wrong (must stay 0)
-	count := *n
+	count := n
 	start := time.Now()
 	wg.Add(2)
 	go func() {
@@ -59,7 +53,7 @@ func main() {
 		os.Exit(1)
 	}
 	harness.Result("ns_per_roundtrip", float64(elapsed.Nanoseconds())/float64(count), "ns")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

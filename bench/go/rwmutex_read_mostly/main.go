@@ -14,10 +14,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 
 	"gortbench/internal/harness"
@@ -37,13 +35,9 @@ type tally struct {
 }
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultOpsPerGoroutine, "operations per goroutine")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultOpsPerGoroutine, "operations per goroutine")
 
-	count := *n
+	count := n
 	total := count * goroutines
 	var mu sync.RWMutex
 	var value int64 // guarded by mu
@@ -86,7 +80,7 @@ func main() {
 		os.Exit(1)
 	}
 	harness.Result("ns_per_op", float64(elapsed)/float64(total), "ns")
-	if *verbose {
+	if verbose {
 		fmt.Fprintf(os.Stderr, "rwmutex_read_mostly: %d writes, %d reads, read sum %d\n", writes, total-writes, readSum)
 		harness.PrintStats("joined")
 	}

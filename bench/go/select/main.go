@@ -11,10 +11,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -27,12 +25,8 @@ const (
 )
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	nFlag := flag.Int64("n", defaultMessages, "messages")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
-	perSender := *nFlag / senders
+	nFlag, verbose := harness.Flags(1, defaultMessages, "messages")
+	perSender := nFlag / senders
 	n := perSender * senders
 
 	var chans [senders]chan int64
@@ -75,7 +69,7 @@ func main() {
 		os.Exit(1)
 	}
 	harness.Result("ns_per_message", float64(elapsed.Nanoseconds())/float64(n), "ns")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

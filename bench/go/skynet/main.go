@@ -13,10 +13,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"time"
 
 	"gortbench/internal/harness"
@@ -45,26 +43,22 @@ func skynet(c chan int64, num, size, div int64) {
 }
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultLeaves, "leaves (a power of 10)")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultLeaves, "leaves (a power of 10)")
 
 	c := make(chan int64)
 	start := time.Now()
-	go skynet(c, 0, *n, fanOut)
+	go skynet(c, 0, n, fanOut)
 	result := <-c
 	elapsed := time.Since(start)
-	if result != *n*(*n-1)/2 {
-		fmt.Fprintf(os.Stderr, "skynet: result %d, want %d\n", result, *n*(*n-1)/2)
+	if result != n*(n-1)/2 {
+		fmt.Fprintf(os.Stderr, "skynet: result %d, want %d\n", result, n*(n-1)/2)
 		os.Exit(1)
 	}
-	if *verbose {
+	if verbose {
 		fmt.Fprintf(os.Stderr, "skynet: result %d\n", result)
 	}
 	harness.Result("ms_total", float64(elapsed.Nanoseconds())/1e6, "ms")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("done")
 	}
 }

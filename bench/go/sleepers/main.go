@@ -16,10 +16,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -34,22 +32,19 @@ const (
 )
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int("n", defaultSleepers, "sleeping goroutines")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n64, verbose := harness.Flags(1, defaultSleepers, "sleeping goroutines")
+	n := int(n64)
 
-	sleepUs := make([]int64, *n)
+	sleepUs := make([]int64, n)
 	rng := harness.NewSplitMix64(seed)
 	for i := range sleepUs {
 		sleepUs[i] = rng.Between(minSleepUs, maxSleepUs)
 	}
-	latenessNs := make([]int64, *n)
-	beganNs := make([]int64, *n) // when each called Sleep (--verbose)
+	latenessNs := make([]int64, n)
+	beganNs := make([]int64, n) // when each called Sleep (--verbose)
 	var wg sync.WaitGroup
 	start := harness.NowNs()
-	for i := 0; i < *n; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			d := time.Duration(sleepUs[i] * 1000)
@@ -68,7 +63,7 @@ func main() {
 	harness.Result("lateness_p50_us", float64(harness.Percentile(latenessNs, 50))/1e3, "us")
 	harness.Result("lateness_p99_us", float64(harness.Percentile(latenessNs, 99))/1e3, "us")
 	harness.Result("lateness_max_us", float64(latenessNs[len(latenessNs)-1])/1e3, "us") // sorted
-	if *verbose {
+	if verbose {
 		first, last := beganNs[0], beganNs[0]
 		for _, b := range beganNs {
 			if b < first {

@@ -9,8 +9,6 @@
 package main
 
 import (
-	"flag"
-	"runtime"
 	"sync"
 	"time"
 
@@ -20,22 +18,19 @@ import (
 const defaultGoroutines = 1_000_000 // issue "Foundation 2"
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int("n", defaultGoroutines, "goroutines")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n64, verbose := harness.Flags(1, defaultGoroutines, "goroutines")
+	n := int(n64)
 
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i := 0; i < *n; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() { wg.Done() }()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	harness.Result("ns_per_goroutine", float64(elapsed.Nanoseconds())/float64(*n), "ns")
-	if *verbose {
+	harness.Result("ns_per_goroutine", float64(elapsed.Nanoseconds())/float64(n), "ns")
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

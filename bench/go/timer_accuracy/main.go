@@ -13,10 +13,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"time"
 
 	"gortbench/internal/harness"
@@ -27,16 +25,12 @@ const defaultSleepsPerDuration = 200
 var sleepMs = []int64{1, 5, 20}
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultSleepsPerDuration, "sleeps per duration")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultSleepsPerDuration, "sleeps per duration")
 
 	var all []int64
 	for _, ms := range sleepMs {
 		var latenessNs []int64
-		for i := int64(0); i < *n; i++ {
+		for i := int64(0); i < n; i++ {
 			d := time.Duration(ms * 1_000_000)
 			deadline := harness.NowNs() + int64(d)
 			time.Sleep(d)
@@ -44,7 +38,7 @@ func main() {
 		}
 		all = append(all, latenessNs...)
 		harness.Result(fmt.Sprintf("lateness_p99_%dms_us", ms), float64(harness.Percentile(latenessNs, 99))/1e3, "us")
-		if *verbose {
+		if verbose {
 			fmt.Fprintf(os.Stderr, "timer_accuracy: %d ms: p50 %d ns, min %d ns, max %d ns\n",
 				ms, harness.Percentile(latenessNs, 50), latenessNs[0], latenessNs[len(latenessNs)-1])
 		}
@@ -53,7 +47,7 @@ func main() {
 	harness.Result("lateness_p99_us", float64(harness.Percentile(all, 99))/1e3, "us")
 	harness.Result("lateness_min_us", float64(all[0])/1e3, "us") // sorted
 	harness.Result("lateness_max_us", float64(all[len(all)-1])/1e3, "us")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("done")
 	}
 }

@@ -13,10 +13,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"time"
 
 	"gortbench/internal/harness"
@@ -28,15 +26,11 @@ const (
 )
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultOps, "operations per loop")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultOps, "operations per loop")
 
 	var stopped int64 // Stop results that were true: must be n
 	start := harness.NowNs()
-	for i := int64(0); i < *n; i++ {
+	for i := int64(0); i < n; i++ {
 		t := time.NewTimer(never)
 		if t.Stop() {
 			stopped++
@@ -47,7 +41,7 @@ func main() {
 	var active int64 // Reset results that were true: must be n
 	t := time.NewTimer(never)
 	start = harness.NowNs()
-	for i := int64(0); i < *n; i++ {
+	for i := int64(0); i < n; i++ {
 		if t.Reset(never) {
 			active++
 		}
@@ -55,13 +49,13 @@ func main() {
 	reset := harness.NowNs() - start
 	t.Stop()
 
-	if stopped != *n || active != *n {
-		fmt.Fprintf(os.Stderr, "timer_churn: %d stops and %d resets found the timer active, want %d\n", stopped, active, *n)
+	if stopped != n || active != n {
+		fmt.Fprintf(os.Stderr, "timer_churn: %d stops and %d resets found the timer active, want %d\n", stopped, active, n)
 		os.Exit(1)
 	}
-	harness.Result("ns_per_create_stop", float64(createStop)/float64(*n), "ns")
-	harness.Result("ns_per_reset", float64(reset)/float64(*n), "ns")
-	if *verbose {
+	harness.Result("ns_per_create_stop", float64(createStop)/float64(n), "ns")
+	harness.Result("ns_per_reset", float64(reset)/float64(n), "ns")
+	if verbose {
 		harness.PrintStats("done")
 	}
 }

@@ -12,10 +12,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -28,13 +26,9 @@ const (
 )
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int64("n", defaultGoroutinesPerRound, "goroutines per round")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n, verbose := harness.Flags(1, defaultGoroutinesPerRound, "goroutines per round")
 
-	count := *n
+	count := n
 	total := count * rounds
 	var counter atomic.Int64
 	var wg sync.WaitGroup
@@ -55,7 +49,7 @@ func main() {
 		os.Exit(1)
 	}
 	harness.Result("ns_per_goroutine", float64(elapsed)/float64(total), "ns")
-	if *verbose {
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

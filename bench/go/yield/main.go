@@ -8,7 +8,6 @@
 package main
 
 import (
-	"flag"
 	"runtime"
 	"sync"
 	"time"
@@ -22,18 +21,15 @@ const (
 )
 
 func main() {
-	procs := flag.Int("procs", 1, "GOMAXPROCS")
-	n := flag.Int("n", defaultYields, "yields per goroutine")
-	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
-	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	n64, verbose := harness.Flags(1, defaultYields, "yields per goroutine")
+	n := int(n64)
 
 	var wg sync.WaitGroup
 	start := time.Now()
 	for g := 0; g < yielders; g++ {
 		wg.Add(1)
 		go func() {
-			for i := 0; i < *n; i++ {
+			for i := 0; i < n; i++ {
 				runtime.Gosched()
 			}
 			wg.Done()
@@ -41,8 +37,8 @@ func main() {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	harness.Result("ns_per_yield", float64(elapsed.Nanoseconds())/float64(yielders**n), "ns")
-	if *verbose {
+	harness.Result("ns_per_yield", float64(elapsed.Nanoseconds())/float64(yielders*n), "ns")
+	if verbose {
 		harness.PrintStats("joined")
 	}
 }

@@ -13,6 +13,7 @@ package harness
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -112,3 +113,15 @@ var epoch = time.Now()
 // NowNs reads the monotonic clock, in ns since the program started: the counterpart
 // of bench::now_ns (time.Since of a fixed time.Now uses only the monotonic reading).
 func NowNs() int64 { return int64(time.Since(epoch)) }
+
+// Flags parses the flags every twin takes, as bench::Flags does for the gort twins:
+// --procs (GOMAXPROCS, set here; default defaultProcs), --n (default defaultN) and
+// --verbose.  It returns n and verbose.
+func Flags(defaultProcs int, defaultN int64, nUsage string) (int64, bool) {
+	procs := flag.Int("procs", defaultProcs, "GOMAXPROCS")
+	n := flag.Int64("n", defaultN, nUsage)
+	verbose := flag.Bool("verbose", false, "runtime figures on stderr")
+	flag.Parse()
+	runtime.GOMAXPROCS(*procs)
+	return *n, *verbose
+}
