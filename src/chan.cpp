@@ -214,11 +214,7 @@ ChanStatus chansend(hchan* c, void* ep, bool block) {
 
   ParkRef ref(c);
   Waiter w;
-  Sudog sg;
-  sg.waiter = &w;
-  sg.elem = ep;
-  sg.c = c;
-  sg.is_send = true;
+  Sudog sg{.waiter = &w, .elem = ep, .c = c, .is_send = true};
   c->sendq.enqueue(&sg);
   if (!w.park(&c->lock, WaitReason::kChanSend, cancel_wait, &sg)) return ChanStatus::kCancelled;
   if (!sg.success) panic("send on closed channel");  // woken by close
@@ -259,10 +255,7 @@ ChanStatus chanrecv(hchan* c, void* ep, bool block) {
 
   ParkRef ref(c);
   Waiter w;
-  Sudog sg;
-  sg.waiter = &w;
-  sg.elem = ep;
-  sg.c = c;
+  Sudog sg{.waiter = &w, .elem = ep, .c = c};
   c->recvq.enqueue(&sg);
   bool woken;
   try {

@@ -336,12 +336,8 @@ SelectResult selectgo(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs
   Waiter w;
   for (std::size_t k = 0; k < norder; ++k) {
     const std::size_t i = lockorder[k];
-    Sudog* sg = ::new (sudogs[i].bytes) Sudog;
-    sg->waiter = &w;
-    sg->elem = cases[i].elem;
-    sg->c = cases[i].c;
-    sg->is_send = cases[i].is_send;
-    sg->is_select = true;
+    Sudog* sg = ::new (sudogs[i].bytes)
+        Sudog{.waiter = &w, .elem = cases[i].elem, .c = cases[i].c, .is_send = cases[i].is_send, .is_select = true};
     (sg->is_send ? sg->c->sendq : sg->c->recvq).enqueue(sg);
   }
   SelectRefs refs(cases, lockorder, norder);
