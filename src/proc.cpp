@@ -227,10 +227,14 @@ void mremove(M* m) {  // m may or may not be on the list
   }
 }
 
+// An idle M to hand a P to.  The timer sleeper only if no other M is idle: taking it
+// leaves nobody asleep for the timers of the Ps that stay idle.
 M* mget() {
-  M* m = sched.midle;
+  M** link = &sched.midle;
+  if (*link != nullptr && *link == sched.timer_sleeper && (*link)->schedlink != nullptr) link = &(*link)->schedlink;
+  M* m = *link;
   if (m != nullptr) {
-    sched.midle = m->schedlink;
+    *link = m->schedlink;
     --sched.nmidle;
   }
   return m;
@@ -545,14 +549,32 @@ void stopm(M* m) {
 
 // Sleeps, as the timer sleeper, until `when` or until woken (startm, or a timer armed
 // earlier).  Returns with a P or without one; find_runnable sorts it out.  Returns
-// false at once if another M already is the timer sleeper.
+// false at once if another M already sleeps for timers and wakes no later than `when`.
+//
+// There is one timer sleeper, and it must always be aimed at the earliest deadline:
+//  - an M that needs an earlier deadline than the sleeper's takes its place and wakes
+//    it (the old sleeper goes back to find_runnable, and to stopm);
+//  - `when` was read before registering, and a timer armed in between saw no sleeper
+//    (wake_for_timer then only calls wakep): after registering, the heaps are read
+//    again and the deadline lowered (seq_cst on both sides: see wake_for_timer).
 bool sleep_for_timers(M* m, std::int64_t when) {
   {
     std::lock_guard<std::mutex> lk(sched.lock);
-    if (sched.timer_sleeper != nullptr) return false;
+    if (M* other = sched.timer_sleeper) {
+      if (sched.timer_sleep_until.load(std::memory_order_relaxed) <= when) return false;
+      sched.timer_sleeper = nullptr;  // it sleeps too long: this M replaces it
+      other->park.wakeup();
+    }
     mput(m);
     sched.timer_sleeper = m;
-    sched.timer_sleep_until.store(when, std::memory_order_release);
+    sched.timer_sleep_until.store(when, std::memory_order_seq_cst);
+  }
+  if (std::int64_t next = earliest_timer(); next != 0 && next < when) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (sched.timer_sleeper == m) {
+      when = next;
+      sched.timer_sleep_until.store(when, std::memory_order_seq_cst);
+    }
   }
   std::int64_t ns = when - nanotime();
   if (ns > 0) m->park.sleep_for(ns);

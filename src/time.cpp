@@ -17,6 +17,20 @@
 // goroutine): never the other way round, so the order is heap lock -> channel lock ->
 // sched.lock, and nothing takes a heap lock while holding one of those.
 //
+// A delivery in flight is part of the timer's state (time.hpp, timer::pp): a one-shot
+// timer leaves the heap when it fires but keeps pp until its function returned.  So a
+// deltimer that races the firing M waits for it on the heap's lock, and when deltimer
+// returns no delivery of the old schedule is still on its way: stop() and reset() never
+// let a stale value through, and a channel or a timer is never freed under the M that
+// is delivering into it.  The cost is one store after the function, and the rule that a
+// timer's memory is reused only after deltimer (the sleeper's frame, after_func's core).
+//
+// The timer sleeper is always aimed at the earliest deadline: a timer armed earlier
+// than its deadline wakes it, an M that needs an earlier wake-up replaces it, and an M
+// that registers re-reads the heaps afterwards (the arming side publishes, then looks
+// for a sleeper; the sleeper publishes, then looks at the heaps: one of the two sees
+// the other).  Otherwise a short sleep could wait behind a timer due in an hour.
+//
 // Rejected: a timer thread (a context switch per expiry, and a thread that is never
 // idle); a global heap (one lock for every sleep in the program); Go 1.23's lazy
 // channel timers, which join a heap only while someone is blocked on the channel --
@@ -36,6 +50,7 @@
 #include <gort/time.hpp>
 
 #include "chan.hpp"
+#include "fatal.hpp"
 #include "proc.hpp"
 
 namespace gort::detail {
@@ -89,7 +104,9 @@ void heap_push(TimerHeap& h, P* p, timer* t) {
   update_when0(h);
 }
 
-void heap_remove(TimerHeap& h, timer* t) {
+// Takes t out of the heap's array.  t->pp is left to the caller: null for a timer
+// disarmed, still the heap's P while the timer's delivery is in flight (check_timers).
+void heap_unlink(TimerHeap& h, timer* t) {
   auto i = static_cast<std::size_t>(t->index);
   timer* last = h.heap.back();
   h.heap.pop_back();
@@ -99,8 +116,12 @@ void heap_remove(TimerHeap& h, timer* t) {
     sift_up(h, static_cast<std::size_t>(last->index));
   }
   t->index = -1;
-  t->pp.store(nullptr, std::memory_order_relaxed);
   update_when0(h);
+}
+
+void heap_remove(TimerHeap& h, timer* t) {
+  heap_unlink(h, t);
+  t->pp.store(nullptr, std::memory_order_relaxed);
 }
 
 P* home_for_new_timer() {
@@ -112,9 +133,13 @@ P* home_for_new_timer() {
   return sched.allp[next.fetch_add(1, std::memory_order_relaxed) % sched.allp.size()];
 }
 
-// A timer was armed for `when`: make sure some M will be awake by then.
+// A timer was armed for `when` and is now its heap's earliest: make sure some M will
+// be awake by then.  Pairs with sleep_for_timers (proc.cpp), which publishes its
+// deadline and then reads every heap's when0: addtimer's seq_cst store of when0 and the
+// seq_cst load of timer_sleep_until here, against that M's seq_cst store and loads,
+// mean that either it sees this timer or this sees it and wakes it (Dekker's pattern).
 void wake_for_timer(std::int64_t when) {
-  std::int64_t until = sched.timer_sleep_until.load(std::memory_order_acquire);
+  std::int64_t until = sched.timer_sleep_until.load(std::memory_order_seq_cst);
   if (until != 0) {
     if (when < until) {
       std::lock_guard<std::mutex> lk(sched.lock);
@@ -137,21 +162,27 @@ void addtimer(timer* t, std::int64_t when) {
   p->timers.lock.lock();
   heap_push(p->timers, p, t);
   const bool earliest = p->timers.heap[0] == t;
+  if (earliest) p->timers.when0.store(when, std::memory_order_seq_cst);  // see wake_for_timer
   p->timers.lock.unlock();
   if (earliest) wake_for_timer(when);
 }
 
+// A timer whose pp is set but whose index is -1 is being delivered: check_timers took it
+// off the heap and runs its function with the heap's lock held, then clears pp.  So
+// locking that heap is how deltimer waits for a delivery in flight, and a null pp read
+// with acquire means every delivery of the old schedule has landed.
 bool deltimer(timer* t) {
   for (;;) {
     P* p = t->pp.load(std::memory_order_acquire);
     if (p == nullptr) return false;
     p->timers.lock.lock();
     if (t->pp.load(std::memory_order_relaxed) == p) {
+      if (t->index < 0) fatal("deltimer: a timer in delivery outside its heap's lock");
       heap_remove(p->timers, t);
       p->timers.lock.unlock();
       return true;
     }
-    p->timers.lock.unlock();  // it moved (fired, or re-armed elsewhere) meanwhile
+    p->timers.lock.unlock();  // it fired (and the delivery finished), or moved, meanwhile
   }
 }
 
@@ -178,10 +209,15 @@ std::int64_t check_timers(P* p, std::int64_t now) {
       if (t->when < 0) t->when = std::numeric_limits<std::int64_t>::max();  // overflow
       sift_down(h, 0);
       update_when0(h);
+      t->f(t, now);
     } else {
-      heap_remove(h, t);
+      // Off the heap, but pp still names this P until the delivery is done: a
+      // concurrent deltimer (stop, reset, the channel's release) then waits on this
+      // lock instead of returning while the value is on its way.
+      heap_unlink(h, t);
+      t->f(t, now);
+      t->pp.store(nullptr, std::memory_order_release);
     }
-    t->f(t, now);
   }
   std::int64_t next = h.heap.empty() ? 0 : h.heap[0]->when;
   h.lock.unlock();
@@ -191,7 +227,7 @@ std::int64_t check_timers(P* p, std::int64_t now) {
 std::int64_t earliest_timer() {
   std::int64_t best = 0;
   for (P* p : sched.allp) {
-    std::int64_t w = p->timers.when0.load(std::memory_order_acquire);
+    std::int64_t w = p->timers.when0.load(std::memory_order_seq_cst);  // see wake_for_timer
     if (w != 0 && (best == 0 || w < best)) best = w;
   }
   return best;
@@ -234,6 +270,8 @@ void time_sleep(std::int64_t ns) {
         return true;
       },
       &t, WaitReason::kSleep, [](G*, void* arg) { return deltimer(static_cast<timer*>(arg)); }, &t);
+  // Woken by the timer's goready, maybe before the M that fired it let go of `t`.
+  deltimer(&t);
 }
 
 }  // namespace gort::detail
@@ -253,8 +291,8 @@ namespace gort::detail {
 //
 // Locking.  `mu` serialises stop/reset on one timer (each is deltimer, drain, addtimer,
 // which must not interleave with another).  Firing takes only the heap lock; after
-// deltimer returns, no fire is in progress, so stop/reset then see the channel as the
-// fire left it, and drain any value of the old schedule.
+// deltimer returns, no fire is in progress (it waits for one in flight), so stop/reset
+// then see the channel as the fire left it, and drain any value of the old schedule.
 struct TimerCore {
   timer t;
   Lock mu;
@@ -266,7 +304,10 @@ struct TimerCore {
 namespace {
 
 void core_unref(TimerCore* core) {
-  if (core->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete core;
+  if (core->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    deltimer(&core->t);  // the goroutine fire_func started may run before fire_func returned
+    delete core;
+  }
 }
 
 void require_runtime(const char* what) {
@@ -324,6 +365,7 @@ Chan<Clock::time_point> new_channel_timer(TimerCore*& core, Clock::duration d, s
   core->c = ChanAccess::core(c);
   core->c->on_release = release_channel_timer;
   core->c->on_release_arg = core;
+  core->c->is_timer = true;
   core->t.f = fire_into_channel;
   core->t.arg = core;
   core->t.period = period;

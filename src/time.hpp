@@ -24,8 +24,16 @@ struct timer {
   void* arg = nullptr;
   // Teardown: called (without any heap lock) for an armed timer that run() discards.
   void (*on_discard)(timer* t) = nullptr;
-  std::atomic<P*> pp{nullptr};  // the heap it is in, or null; changes only under that heap's lock
-  std::int32_t index = -1;      // position in that heap
+  // The timer's state, both fields under the heap's lock:
+  //   pp == null                 not armed: nobody touches it
+  //   pp == p, index >= 0        armed: in p's heap at `index`
+  //   pp == p, index == -1       being delivered (one-shot): check_timers took it off
+  //                              p's heap and runs f with the lock held; pp is cleared
+  //                              (release) once f returned
+  // armed -> not armed: deltimer.  armed -> delivering -> not armed: check_timers.
+  // not armed -> armed: addtimer.  A periodic timer stays armed while it fires.
+  std::atomic<P*> pp{nullptr};
+  std::int32_t index = -1;
 };
 
 // A P's timers: a 4-ary min-heap on `when` (Go's choice: shallower than binary, so a
@@ -39,7 +47,10 @@ struct TimerHeap {
 // Arms t to fire at `when` (nanotime) on the caller's P, or another P when the caller
 // has none.  t must not be armed.  Wakes the M sleeping for timers if t is earlier.
 void addtimer(timer* t, std::int64_t when);
-// Disarms t; true if it was armed (had not fired yet).
+// Disarms t; true if it was armed (had not fired yet).  If t is being delivered on
+// another M, waits until that delivery is done: once deltimer returned, no firing
+// touches t or what its function uses.  So a timer's memory may be reused or freed
+// only after deltimer (its fast path, for a timer that is not armed, is one load).
 bool deltimer(timer* t);
 // Disarms t if armed, then arms it for `when`; returns whether it was armed.
 bool modtimer(timer* t, std::int64_t when, std::int64_t period);
