@@ -137,10 +137,10 @@ void chan_release(hchan* c) noexcept {
 }
 
 std::size_t chanlen(const hchan* c) noexcept {
-  return c != nullptr ? c->qcount.load(std::memory_order_relaxed) : 0;
+  return c != nullptr && !c->is_timer ? c->qcount.load(std::memory_order_relaxed) : 0;
 }
 
-std::size_t chancap(const hchan* c) noexcept { return c != nullptr ? c->dataqsiz : 0; }
+std::size_t chancap(const hchan* c) noexcept { return c != nullptr && !c->is_timer ? c->dataqsiz : 0; }
 
 // ---------------------------------------------------- pieces shared with select
 

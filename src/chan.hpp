@@ -141,6 +141,11 @@ struct hchan {
   // shared, never changed.
   void (*on_release)(void* arg) = nullptr;
   void* on_release_arg = nullptr;
+  // A timer's channel (time.cpp).  It buffers the one value a fire delivers, but reports
+  // size() == capacity() == 0, as Go 1.23's synchronous timer channels do: a user sees a
+  // channel that hands over a value only when one is due.  Set before the channel is
+  // shared, never changed.
+  bool is_timer = false;
 
   hchan(std::size_t cap, unsigned char* b, const ChanElemType* t, std::size_t align)
       : dataqsiz(cap), buf(b), elemsize(t->size), move(t->move), destroy(t->destroy), alloc_align(align) {}

@@ -47,6 +47,26 @@ TEST_P(TimerP, StopBeforeFiringPreventsTheValue) {
   });
 }
 
+// Go 1.23: timer channels are synchronous: len and cap are 0, even with a value due.
+TEST_P(TimerP, TimerChannelsReportNoBuffer) {
+  run([] {
+    gort::Timer t(1ms);
+    gort::Ticker tk(1ms);
+    auto a = gort::after(1ms);
+    EXPECT_EQ(t.channel().capacity(), 0u);
+    EXPECT_EQ(tk.channel().capacity(), 0u);
+    EXPECT_EQ(a.capacity(), 0u);
+    gort::sleep(20ms);  // all three fired; nobody received
+    EXPECT_EQ(t.channel().size(), 0u);
+    EXPECT_EQ(tk.channel().size(), 0u);
+    EXPECT_EQ(a.size(), 0u);
+    EXPECT_TRUE(t.channel().try_recv().has_value());  // the value is there all the same
+    EXPECT_TRUE(tk.channel().try_recv().has_value());
+    EXPECT_TRUE(a.try_recv().has_value());
+    tk.stop();
+  });
+}
+
 // Go 1.23: a fired but unreceived value counts as active; stop drains it.
 TEST_P(TimerP, StopAfterFiringDrainsTheUnreceivedValue) {
   run([] {
