@@ -30,7 +30,7 @@
 // - acquire(ctx, k) gives up when ctx is done first: it returns ctx.err(), takes
 //   nothing and leaves no trace in the queue (waiters behind it that now fit are
 //   served).  If ctx is already done at the call it fails even when k tokens are free
-//   (x/sync since 2023: the cancellation happened before the acquire); and if ctx is
+//   (the newest x/sync: the cancellation happened before the acquire); and if ctx is
 //   done by the time the wait ends, it gives the tokens back and fails.  Success
 //   returns {} (false in a boolean test).  With background() it is acquire(k).
 // - Weights of 0 are allowed: acquire(0) succeeds at once unless waiters are queued,
