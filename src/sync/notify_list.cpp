@@ -6,7 +6,7 @@
 // particular waiter (the one holding a given ticket; the oldest one, if its weight
 // fits), so their waiters carry a tag and are found by key.  Like sema.cpp's, the
 // lists live in a fixed table of roots hashed by the primitive's address rather than
-// in the primitive: a Cond stays two words, a Semaphore one, and -- what teardown
+// in the primitive: a Cond stays two words, a Semaphore two, and -- what teardown
 // needs -- a waiter can be unlinked without touching the primitive, which may already
 // be destroyed when an abandoned goroutine's wait is cancelled (a Cond in main's
 // frame after main returned).
