@@ -62,6 +62,7 @@
 #include <gort/runtime.hpp>
 
 #include "fatal.hpp"
+#include "netpoll.hpp"
 #include "os.hpp"
 #include "sysmon.hpp"
 #include "throwtrace.hpp"
@@ -547,9 +548,10 @@ void stopm(M* m) {
   }
 }
 
-// Sleeps, as the timer sleeper, until `when` or until woken (startm, or a timer armed
-// earlier).  Returns with a P or without one; find_runnable sorts it out.  Returns
-// false at once if another M already sleeps for timers and wakes no later than `when`.
+// Sleeps, as the timer sleeper, until `when` (INT64_MAX: until I/O or a wake-up) or
+// until woken (startm, a timer armed earlier, a descriptor ready).  Returns with a P or
+// without one; find_runnable sorts it out.  Returns false at once if another M already
+// sleeps for timers and wakes no later than `when`.
 //
 // There is one timer sleeper, and it must always be aimed at the earliest deadline:
 //  - an M that needs an earlier deadline than the sleeper's takes its place and wakes
@@ -557,15 +559,23 @@ void stopm(M* m) {
 //  - `when` was read before registering, and a timer armed in between saw no sleeper
 //    (wake_for_timer then only calls wakep): after registering, the heaps are read
 //    again and the deadline lowered (seq_cst on both sides: see wake_for_timer).
+// Once the network poller is in use, the sleeper waits in netpoll instead of on its
+// note (Go's M blocked in netpoll(delay)): I/O wakes it too.  It is then not on the
+// idle M list, and what it finds goes straight to run queues.
 bool sleep_for_timers(M* m, std::int64_t when) {
+  const bool polls = netpoll_inited();
   {
     std::lock_guard<std::mutex> lk(sched.lock);
     if (M* other = sched.timer_sleeper) {
       if (sched.timer_sleep_until.load(std::memory_order_relaxed) <= when) return false;
       sched.timer_sleeper = nullptr;  // it sleeps too long: this M replaces it
-      other->park.wakeup();
+      wake_timer_sleeper_locked(other);
     }
-    mput(m);
+    if (polls)
+      netpoll_lastpoll.store(0, std::memory_order_seq_cst);
+    else
+      mput(m);
+    m->sleeps_in_netpoll = polls;
     sched.timer_sleeper = m;
     sched.timer_sleep_until.store(when, std::memory_order_seq_cst);
   }
@@ -575,6 +585,24 @@ bool sleep_for_timers(M* m, std::int64_t when) {
       when = next;
       sched.timer_sleep_until.store(when, std::memory_order_seq_cst);
     }
+  }
+  if (polls) {
+    std::int64_t delay = -1;
+    if (when != kNoWakeDeadline) delay = std::max<std::int64_t>(0, when - nanotime());
+    GList ready = netpoll(delay);
+    netpoll_lastpoll.store(nanotime(), std::memory_order_seq_cst);
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      if (sched.timer_sleeper == m) {
+        sched.timer_sleeper = nullptr;
+        sched.timer_sleep_until.store(0, std::memory_order_release);
+      }
+      m->sleeps_in_netpoll = false;
+      if (ready.n > 0 && !sched.abandoning.load(std::memory_order_relaxed))
+        if (P* p = pidleget()) acquirep(m, p);
+    }
+    injectglist(ready);
+    return true;
   }
   std::int64_t ns = when - nanotime();
   if (ns > 0) m->park.sleep_for(ns);
@@ -591,6 +619,14 @@ bool sleep_for_timers(M* m, std::int64_t when) {
     mremove(m);
   }
   return true;
+}
+
+// When an idle M must wake next: the earliest timer, kNoWakeDeadline if only I/O may
+// wake a goroutine, 0 if nothing can.
+std::int64_t next_wake_deadline() {
+  std::int64_t next = earliest_timer();
+  if (next == 0 && netpoll_inited() && netpoll_waiters() > 0) next = kNoWakeDeadline;
+  return next;
 }
 
 // Runs, without holding a P, the due timers of the Ps that nobody is checking: idle
@@ -677,7 +713,7 @@ G* find_runnable(M* m) {
       }
       if (got == nullptr) {
         run_due_timers(nanotime());
-        std::int64_t next = earliest_timer();
+        std::int64_t next = next_wake_deadline();
         if (next == 0 || !sleep_for_timers(m, next)) stopm(m);
       }
       continue;
@@ -687,6 +723,16 @@ G* find_runnable(M* m) {
     if (G* gp = runq_next_local(p)) {
       if (m->spinning) resetspinning(m);
       return gp;
+    }
+    // Poll the network without blocking, before stealing, if no M is blocked in the
+    // poller already (Go: an optimisation; the blocking poll below is what counts).
+    if (netpoll_inited() && netpoll_waiters() > 0 && netpoll_lastpoll.load(std::memory_order_relaxed) != 0) {
+      GList ready = netpoll(0);
+      if (G* gp = ready.pop()) {
+        injectglist(ready);
+        if (m->spinning) resetspinning(m);
+        return gp;
+      }
     }
     // Steal, if not too many Ms are at it already.
     std::int32_t busy = sched.gomaxprocs - sched.npidle.load(std::memory_order_seq_cst);
@@ -747,8 +793,8 @@ G* find_runnable(M* m) {
       }
     }
     (void)was_spinning;
-    // Timers: be the M that wakes for the next one, unless another already is.
-    if (std::int64_t next = earliest_timer(); next != 0) {
+    // Timers and I/O: be the M that wakes for the next one, unless another already is.
+    if (std::int64_t next = next_wake_deadline(); next != 0) {
       if (next <= nanotime()) continue;  // due already: the m->p == nullptr path runs them
       if (sleep_for_timers(m, next)) continue;
     }
@@ -851,6 +897,7 @@ void begin_teardown(M* m) {
           sched.nmsyscall.load(std::memory_order_seq_cst) == 0)
         break;
     }
+    netpoll_break();  // the M blocked in the poller is not on the idle list
     sched.teardown_note.sleep_for(1000000);
   }
   // The world is stopped.  Queues are now just sets of runnable Gs, all in allgs.
@@ -940,14 +987,46 @@ bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, voi
   return gopark_m(m, m->curg, unlockf, arg, reason, cancel, cancel_arg);
 }
 
-void goready(G* gp) {
+bool ready_mark(G* gp) {
   GStatus st = gp->status.load(std::memory_order_acquire);
   if (st != GStatus::kWaiting) fatal("goready: goroutine is not waiting");
   gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-  if (sched.abandoning.load(std::memory_order_acquire)) return;  // the teardown driver finds it
-  M* m = getm();
+  if (sched.abandoning.load(std::memory_order_acquire)) return false;  // the teardown driver finds it
   if (g_tracing) [[unlikely]]
-    trace_event(m, TraceKind::kUnpark, gp->goid);
+    trace_event(getm(), TraceKind::kUnpark, gp->goid);
+  return true;
+}
+
+void injectglist(GList& list) {
+  if (list.n == 0) return;
+  M* m = getm();
+  P* p = m != nullptr ? m->p : nullptr;
+  // As many as there are idle Ps go to the global queue, each with an M started for
+  // it; the rest to this M's own queue (Go's injectglist).
+  std::int32_t to_global = p == nullptr ? list.n : std::min(list.n, sched.npidle.load(std::memory_order_seq_cst));
+  if (to_global > 0) {
+    GList global;
+    for (std::int32_t i = 0; i < to_global; ++i) global.push(list.pop());
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      globrunqputbatch(global.head, global.tail, global.n);
+    }
+    for (std::int32_t i = 0; i < to_global && sched.npidle.load(std::memory_order_seq_cst) > 0; ++i)
+      startm(nullptr, false);
+  }
+  while (G* gp = list.pop()) runqput(p, gp, false);
+}
+
+void wake_timer_sleeper_locked(M* sleeper) {
+  if (sleeper->sleeps_in_netpoll)
+    netpoll_break();
+  else
+    sleeper->park.wakeup();
+}
+
+void goready(G* gp) {
+  if (!ready_mark(gp)) return;
+  M* m = getm();
   P* p = m != nullptr ? m->p : nullptr;
   if (p != nullptr) {
     runqput(p, gp, true);
@@ -1003,7 +1082,7 @@ void entersyscall() {
   p->m = nullptr;
   p->status.store(PStatus::kSyscall, std::memory_order_release);
   sched.nmsyscall.fetch_add(1, std::memory_order_seq_cst);
-  sysmon_notify_syscall();
+  sysmon_notify_work();
   if (g_tracing) [[unlikely]]
     trace_event(m, TraceKind::kSyscall, gp->goid);
 }

@@ -2,6 +2,7 @@
 // Design and invariants: proc.cpp.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 
 #include "runtime2.hpp"
@@ -20,6 +21,18 @@ bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel = nu
 
 // Makes a parked goroutine runnable (Go's goready); callable from any thread.
 void goready(G* gp);
+// goready's first half, for callers that ready a batch: marks gp runnable; false if it
+// must not be queued (teardown finds it).  Then injectglist queues the batch.
+bool ready_mark(G* gp);
+struct GList;
+void injectglist(GList& list);
+
+// Wakes the M sleeping for timers (sched.timer_sleeper), on its note or in the poller.
+// sched.lock held.
+void wake_timer_sleeper_locked(M* sleeper);
+
+// A timer sleeper's deadline when only I/O (or a wake-up) can end its sleep.
+constexpr std::int64_t kNoWakeDeadline = INT64_MAX;
 
 // Go's Gosched: lets the other goroutines of this P run first.
 void gosched();

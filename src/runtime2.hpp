@@ -163,6 +163,7 @@ struct M {
   P* oldp = nullptr;            // owner: the P held before blocking()
   bool spinning = false;        // owner; counted in sched.nmspinning
   bool is_m0 = false;           // the thread that called run()
+  bool sleeps_in_netpoll = false;  // sched.lock: the timer sleeper waits in netpoll, not on park
   Note park;                    // stopm sleeps here
   M* schedlink = nullptr;       // sched.lock: idle list
   std::int64_t id = 0;

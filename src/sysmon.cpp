@@ -8,9 +8,11 @@
 //
 // It backs off as Go's does -- 20 us between looks while it is finding work, doubling
 // after 1 ms of nothing up to 10 ms -- and, unlike Go's, sleeps without any timeout
-// when no M is inside blocking(): entersyscall wakes it.  An idle process is never
-// woken periodically.  (Go's sysmon also preempts and polls the network; gort's
-// scheduling is cooperative and the poller is driven by idle Ms.)
+// when no M is inside blocking() and no party waits for I/O: entersyscall and the
+// first I/O wait wake it.  An idle process is never woken periodically.  It polls the
+// network when no M did for 10 ms (Go's sysmon does too): idle Ms poll first, but
+// goroutines that keep every P busy must not hold ready I/O back.  (Go's sysmon also
+// preempts; gort's scheduling is cooperative.)
 //
 // checkdead runs whenever an M goes idle.  The rule: "all goroutines are asleep"
 // when every M is idle (none running a goroutine, none inside blocking()), and no
@@ -24,6 +26,7 @@
 #include <cstring>
 
 #include "fatal.hpp"
+#include "netpoll.hpp"
 #include "proc.hpp"
 #include "sysmon.hpp"
 
@@ -35,6 +38,7 @@ constexpr std::int64_t kSysmonMaxDelay = 10 * 1000 * 1000;  // Go: 10 ms
 constexpr int kSysmonIdleRounds = 50;                       // Go: double the delay after 1 ms of nothing
 constexpr std::int64_t kSyscallRetake = 20 * 1000;          // ~one sysmon tick, as in Go
 constexpr std::int64_t kSyscallRetakeIdle = 10 * 1000 * 1000;  // Go: keep the P 10 ms when nobody needs it
+constexpr std::int64_t kSysmonPollEvery = 10 * 1000 * 1000;    // Go: poll if not polled for more than 10 ms
 
 // OS threads in this process, or -1 if unknown.
 int count_os_threads() {
@@ -74,6 +78,19 @@ int retake(std::int64_t now) {
   return n;
 }
 
+// Polls the network if nobody did for kSysmonPollEvery (every M busy running
+// goroutines, none idle to block in the poller): ready I/O is not held up by them.
+bool poll_network(std::int64_t now) {
+  if (netpoll_waiters() == 0) return false;
+  std::int64_t last = netpoll_lastpoll.load(std::memory_order_seq_cst);
+  if (last == 0 || now - last < kSysmonPollEvery) return false;  // 0: an M is blocked in it
+  if (!netpoll_lastpoll.compare_exchange_strong(last, now, std::memory_order_seq_cst)) return false;
+  GList ready = netpoll(0);
+  if (ready.n == 0) return false;
+  injectglist(ready);
+  return true;
+}
+
 void schedtrace(std::int64_t now) {
   std::lock_guard<std::mutex> lk(sched.lock);
   int spinning = sched.nmspinning.load();
@@ -103,10 +120,11 @@ void sysmon_main() {
     sched.sysmon_note.sleep_for(delay);
     sched.sysmon_note.clear();
     if (sched.sysmon_exit.load(std::memory_order_acquire)) break;
-    if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && sched.schedtrace_ns == 0) {
-      // Nothing to watch: sleep until entersyscall (or teardown) wakes us.
+    if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && sched.schedtrace_ns == 0 && netpoll_waiters() == 0) {
+      // Nothing to watch: sleep until entersyscall, an I/O wait (or teardown) wakes us.
       sched.sysmon_wait.store(true, std::memory_order_seq_cst);
-      if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && !sched.sysmon_exit.load() && !sigquit_pending())
+      if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && netpoll_waiters() == 0 &&
+          !sched.sysmon_exit.load() && !sigquit_pending())
         sched.sysmon_note.sleep();
       sched.sysmon_wait.store(false, std::memory_order_seq_cst);
       sched.sysmon_note.clear();
@@ -114,7 +132,7 @@ void sysmon_main() {
       continue;
     }
     std::int64_t now = nanotime();
-    if (!sched.abandoning.load(std::memory_order_acquire) && retake(now) > 0)
+    if (!sched.abandoning.load(std::memory_order_acquire) && (retake(now) > 0 || poll_network(now)))
       idle = 0;
     else
       ++idle;
@@ -157,7 +175,7 @@ void sysmon_wake() {
   sched.sysmon_note.wakeup();
 }
 
-void sysmon_notify_syscall() {
+void sysmon_notify_work() {
   if (sched.sysmon_wait.load(std::memory_order_seq_cst) && sched.sysmon_wait.exchange(false))
     sched.sysmon_note.wakeup();
 }
@@ -170,6 +188,7 @@ void checkdead_locked() {
   for (P* p : sched.allp)
     if (!p->runq.empty()) return;
   if (any_timers()) return;  // a timer will wake some goroutine (or at least fire)
+  if (netpoll_waiters() > 0) return;  // waiting on the world outside: not a deadlock
   // Could a thread outside the runtime still act?
   int threads = count_os_threads();
   int accounted = nm + 1 /* sysmon */ + sched.nthread_waiters.load(std::memory_order_seq_cst) + sched.baseline_threads;

@@ -6,7 +6,7 @@ namespace gort::detail {
 void sched_init_env();          // reads GORT_SCHEDTRACE at run()
 void sysmon_start();
 void sysmon_wake();             // teardown: sysmon exits
-void sysmon_notify_syscall();   // entersyscall: a blocking call began; watch it
+void sysmon_notify_work();     // a blocking call began, or a first I/O wait: watch them
 void checkdead_locked();        // an M went idle (sched.lock held)
 
 }  // namespace gort::detail

@@ -143,7 +143,7 @@ void wake_for_timer(std::int64_t when) {
   if (until != 0) {
     if (when < until) {
       std::lock_guard<std::mutex> lk(sched.lock);
-      if (sched.timer_sleeper != nullptr) sched.timer_sleeper->park.wakeup();
+      if (sched.timer_sleeper != nullptr) wake_timer_sleeper_locked(sched.timer_sleeper);
     }
     return;
   }

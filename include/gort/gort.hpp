@@ -11,6 +11,7 @@
 #include "go.hpp"
 #include "group.hpp"
 #include "mutex.hpp"
+#include "net.hpp"
 #include "once.hpp"
 #include "panic.hpp"
 #include "runtime.hpp"
