@@ -89,19 +89,28 @@ std::atomic<bool> g_dying{false};
   for (;;) pause();
 }
 
-void write_goroutine_header(G* gp) {
-  if (gp == nullptr) return;
-  char buf[512];
+void write_running_header(G* gp) {
+  char buf[64];
   int n = std::snprintf(buf, sizeof buf, "goroutine %llu [running]:\n", static_cast<unsigned long long>(gp->goid));
   write_stderr(buf, static_cast<std::size_t>(n));
-  if (ThrowTrace* t = throw_trace_of(gp); t != nullptr && t->n > 0) print_frames(t->pcs, t->n);
+}
+
+void write_created_by(G* gp) {
   const char* fn = gp->created_function.load(std::memory_order_relaxed);
-  if (gp->goid != 1 && fn != nullptr) {
-    n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", fn,
-                      static_cast<unsigned long long>(gp->parent_goid.load(std::memory_order_relaxed)),
-                      gp->created_file.load(std::memory_order_relaxed), gp->created_line.load(std::memory_order_relaxed));
-    write_stderr(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
-  }
+  if (gp->goid == 1 || fn == nullptr) return;
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", fn,
+                        static_cast<unsigned long long>(gp->parent_goid.load(std::memory_order_relaxed)),
+                        gp->created_file.load(std::memory_order_relaxed), gp->created_line.load(std::memory_order_relaxed));
+  write_stderr(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
+}
+
+// A panic's goroutine: its header, the frames of the throw point, where it was created.
+void write_goroutine_header(G* gp) {
+  if (gp == nullptr) return;
+  write_running_header(gp);
+  if (ThrowTrace* t = throw_trace_of(gp); t != nullptr && t->n > 0) print_frames(t->pcs, t->n);
+  write_created_by(gp);
 }
 
 std::string panic_line(std::exception_ptr e) {
@@ -137,6 +146,21 @@ void fatal(const char* msg, bool sched_locked) {
   write_stderr(msg);
   write_stderr("\n\n");
   dump_all_goroutines(!sched_locked);
+  exit_process(2);
+}
+
+void fatal_go_of_nil_func(const CallSite& site) {
+  if (g_dying.exchange(true)) wait_for_the_other_report();
+  std::fflush(stdout);
+  write_stderr("fatal error: go of nil func value\n\n");
+  // Go's fatal for a user error prints the calling goroutine alone, its innermost
+  // frame being the go statement: here the call site go() recorded.
+  G* gp = getg();
+  if (gp != nullptr) write_running_header(gp);
+  std::string frame = std::string(site.function != nullptr ? site.function : "?") + "(...)\n\t" +
+                      (site.file != nullptr ? site.file : "?") + ":" + std::to_string(site.line) + "\n";
+  write_stderr(frame.data(), frame.size());
+  if (gp != nullptr) write_created_by(gp);
   exit_process(2);
 }
 

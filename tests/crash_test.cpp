@@ -94,6 +94,17 @@ TEST(Crash, DeferThrowingWhileUnwinding) {
   check({"defer_throws_while_unwinding", {}, {"panic: second"}});
 }
 
+// Checked by go() in the calling goroutine, so the report names the go statement.
+TEST(Crash, GoOfNilFunc) {
+  for (const char* kind : {"function-pointer", "std-function", "member-pointer", "waitgroup", "group"}) {
+    auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/go_nil_func", {kind});
+    EXPECT_EQ(r.status, 2) << kind << " stderr:\n" << r.err;
+    EXPECT_EQ(r.err.find("fatal error: go of nil func value\n\ngoroutine 1 [running]:\n"), 0u) << kind << ":\n" << r.err;
+    EXPECT_NE(r.err.find("crash/go_nil_func.cpp:"), std::string::npos) << kind << ":\n" << r.err;
+    EXPECT_EQ(r.out.find("returned"), std::string::npos) << kind;
+  }
+}
+
 TEST(Crash, CoroutineThatWillNotUnwind) {
   check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
 }
