@@ -16,8 +16,14 @@ struct G;
 // sched_locked: the caller holds sched.lock (the dump then reads without taking it).
 [[noreturn]] void fatal(const char* msg, bool sched_locked = false);
 
-// An exception escaped goroutine gp: Go's unrecovered-panic report, exit status 2.
+// An exception escaped goroutine gp: Go's unrecovered-panic report, exit status 2,
+// listing the panics deferred calls raised while it unwound.  Inside the catch block.
 [[noreturn]] void fatal_panic(G* gp, std::exception_ptr e);
+
+// A deferred call of gp panicked while goexit unwound it (caught GoexitUnwind): Go's
+// unrecovered-panic report of that panic; returns if there was none.  Inside the
+// catch block.
+void fatal_if_deferred_panic(G* gp);
 
 // Flushes stdio and ends the process at once: no static destructors, no atexit
 // handlers, which could run while goroutines still use what they destroy.

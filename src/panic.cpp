@@ -1,5 +1,20 @@
 // panic.cpp -- Panic, recover's wrapping, and the process-ending reports: unrecovered
-// panics (Go's printpanics + exit(2)) and fatal errors (Go's fatal/throw).
+// panics (Go's printpanics + exit(2)) and fatal errors (Go's fatal/throw); the chain
+// of panics raised by deferred calls while an exception unwinds.
+//
+// The panic chain.  In Go a deferred call that panics during panicking starts a new
+// panic that replaces the first (recover returns the latest; the report prints them
+// all).  In C++ a destructor cannot throw while an exception unwinds, so gort::defer
+// catches the new panic and records it here, against the exception in flight, which
+// goes on unwinding.  That exception is not reachable from the destructor (the C++ ABI
+// lists only caught exceptions), so a record is keyed by the unwinding depth,
+// std::uncaught_exceptions() while the exception flies, and read where it is caught:
+// recover() and the goroutine's entry catch it at depth uncaught_exceptions() + 1.
+// Records deeper than a depth are stale once no exception flies at that depth: they
+// are dropped when a new exception is thrown (__cxa_throw, throwtrace.cpp), when a
+// record or a catch at a shallower depth looks, and when the goroutine ends.  Each
+// goroutine keeps its chain in its throw trace slot; a thread that is not a goroutine
+// in a thread_local.
 //
 // Both end the process with _exit after flushing stdio: no static destructors or
 // atexit handlers run, since other goroutines may still be using what they would
@@ -8,12 +23,14 @@
 #include <cxxabi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 #include <gort/panic.hpp>
 
@@ -85,23 +102,39 @@ std::string describe_current(bool* is_panic) {
 
 std::atomic<bool> g_dying{false};
 
+// A thread's chain when it is not a goroutine; freed with the thread.
+struct ThreadPanicChain {
+  PanicChain* chain = nullptr;
+  ~ThreadPanicChain();
+};
+thread_local ThreadPanicChain t_panics;
+
 [[noreturn]] void wait_for_the_other_report() {
   for (;;) pause();
 }
 
-void write_goroutine_header(G* gp) {
-  if (gp == nullptr) return;
-  char buf[512];
+void write_running_header(G* gp) {
+  char buf[64];
   int n = std::snprintf(buf, sizeof buf, "goroutine %llu [running]:\n", static_cast<unsigned long long>(gp->goid));
   write_stderr(buf, static_cast<std::size_t>(n));
-  if (ThrowTrace* t = throw_trace_of(gp); t != nullptr && t->n > 0) print_frames(t->pcs, t->n);
+}
+
+void write_created_by(G* gp) {
   const char* fn = gp->created_function.load(std::memory_order_relaxed);
-  if (gp->goid != 1 && fn != nullptr) {
-    n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", fn,
-                      static_cast<unsigned long long>(gp->parent_goid.load(std::memory_order_relaxed)),
-                      gp->created_file.load(std::memory_order_relaxed), gp->created_line.load(std::memory_order_relaxed));
-    write_stderr(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
-  }
+  if (gp->goid == 1 || fn == nullptr) return;
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", fn,
+                        static_cast<unsigned long long>(gp->parent_goid.load(std::memory_order_relaxed)),
+                        gp->created_file.load(std::memory_order_relaxed), gp->created_line.load(std::memory_order_relaxed));
+  write_stderr(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
+}
+
+// A panic's goroutine: its header, the frames of the throw point, where it was created.
+void write_goroutine_header(G* gp) {
+  if (gp == nullptr) return;
+  write_running_header(gp);
+  if (ThrowTrace* t = throw_trace_of(gp); t != nullptr && t->n > 0) print_frames(t->pcs, t->n);
+  write_created_by(gp);
 }
 
 std::string panic_line(std::exception_ptr e) {
@@ -116,7 +149,113 @@ std::string panic_line(std::exception_ptr e) {
   }
 }
 
+// A recovered exception as a Panic: a Panic as it is, anything else wrapped.
+Panic panic_of(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Panic& p) {
+    return p;
+  } catch (...) {
+    return panic_from_current_exception();
+  }
+}
+
 }  // namespace
+
+struct PanicChain {
+  struct Entry {
+    int depth;  // std::uncaught_exceptions() while the exception it replaces unwound
+    std::exception_ptr panic;
+  };
+  std::vector<Entry> entries;  // by depth, then oldest first
+};
+
+namespace {
+
+ThreadPanicChain::~ThreadPanicChain() { delete chain; }
+
+void forget_deeper_than(PanicChain*& chain, int depth) noexcept {
+  if (chain == nullptr) return;
+  auto& v = chain->entries;
+  while (!v.empty() && v.back().depth > depth) v.pop_back();
+  if (v.empty()) {
+    delete chain;
+    chain = nullptr;
+  }
+}
+
+// Inside a catch block: removes and returns the panics that replaced the exception
+// caught, oldest first (empty: none).
+std::vector<std::exception_ptr> take_replacing_panics() {
+  const int depth = std::uncaught_exceptions() + 1;
+  PanicChain*& chain = panic_chain_slot();
+  forget_deeper_than(chain, depth);
+  std::vector<std::exception_ptr> out;
+  if (chain == nullptr) return out;
+  auto& v = chain->entries;
+  while (!v.empty() && v.back().depth == depth) {
+    out.push_back(std::move(v.back().panic));
+    v.pop_back();
+  }
+  std::reverse(out.begin(), out.end());
+  forget_deeper_than(chain, depth);  // frees an empty chain
+  return out;
+}
+
+// Go's printpanics: the chain oldest first, each later panic after a tab.  `first`
+// null: the goroutine was in goexit, which is not printed.
+std::string panic_lines(std::exception_ptr first, const std::vector<std::exception_ptr>& later) {
+  std::string out;
+  if (first) out = "panic: " + panic_line(first) + "\n";
+  for (const auto& e : later) out += (out.empty() ? "panic: " : "\tpanic: ") + panic_line(e) + "\n";
+  return out + "\n";
+}
+
+[[noreturn]] void report_panics(G* gp, const std::string& lines) {
+  if (g_dying.exchange(true)) wait_for_the_other_report();
+  std::fflush(stdout);
+  write_stderr(lines.data(), lines.size());
+  write_goroutine_header(gp);
+  exit_process(2);
+}
+
+}  // namespace
+
+PanicChain*& panic_chain_slot() {
+  if (ThrowTrace* t = throw_trace_of(getg()); t != nullptr) return t->panics;
+  return t_panics.chain;
+}
+
+void forget_caught_panics() noexcept {
+  PanicChain*& chain = panic_chain_slot();
+  if (chain != nullptr) forget_deeper_than(chain, std::uncaught_exceptions());
+}
+
+void drop_panic_chain(G* gp) noexcept {
+  if (ThrowTrace* t = throw_trace_of(gp); t != nullptr) {
+    delete t->panics;
+    t->panics = nullptr;
+  }
+}
+
+void defer_panicked(std::exception_ptr e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const ForcedUnwind&) {
+    return;  // goexit from a deferred call while a panic unwinds: the panic goes on
+  } catch (...) {
+  }
+  const int depth = std::uncaught_exceptions();
+  PanicChain*& chain = panic_chain_slot();
+  forget_deeper_than(chain, depth);
+  if (chain == nullptr) chain = new PanicChain;
+  chain->entries.push_back(PanicChain::Entry{depth, std::move(e)});
+}
+
+Panic recovered_panic() {
+  std::vector<std::exception_ptr> later = take_replacing_panics();
+  return panic_of(later.empty() ? std::current_exception() : later.back());
+}
 
 Panic panic_from_current_exception() {
   bool is_panic = false;
@@ -140,22 +279,28 @@ void fatal(const char* msg, bool sched_locked) {
   exit_process(2);
 }
 
-void fatal_panic(G* gp, std::exception_ptr e) {
-  std::string line = "panic: " + panic_line(e) + "\n\n";
+void fatal_go_of_nil_func(const CallSite& site) {
   if (g_dying.exchange(true)) wait_for_the_other_report();
   std::fflush(stdout);
-  write_stderr(line.data(), line.size());
-  write_goroutine_header(gp);
+  write_stderr("fatal error: go of nil func value\n\n");
+  // Go's fatal for a user error prints the calling goroutine alone, its innermost
+  // frame being the go statement: here the call site go() recorded.
+  G* gp = getg();
+  if (gp != nullptr) write_running_header(gp);
+  std::string frame = std::string(site.function != nullptr ? site.function : "?") + "(...)\n\t" +
+                      (site.file != nullptr ? site.file : "?") + ":" + std::to_string(site.line) + "\n";
+  write_stderr(frame.data(), frame.size());
+  if (gp != nullptr) write_created_by(gp);
   exit_process(2);
 }
 
-void fatal_panic_in_defer(std::exception_ptr e) {
-  std::string line = "panic: " + panic_line(e) + " [raised by a deferred call while unwinding]\n\n";
-  if (g_dying.exchange(true)) wait_for_the_other_report();
-  std::fflush(stdout);
-  write_stderr(line.data(), line.size());
-  write_goroutine_header(getg());
-  exit_process(2);
+void fatal_panic(G* gp, std::exception_ptr e) {
+  report_panics(gp, panic_lines(e, take_replacing_panics()));
+}
+
+void fatal_if_deferred_panic(G* gp) {
+  std::vector<std::exception_ptr> later = take_replacing_panics();
+  if (!later.empty()) report_panics(gp, panic_lines(nullptr, later));
 }
 
 }  // namespace gort::detail

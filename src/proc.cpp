@@ -385,7 +385,9 @@ Gobuf* prepare_run(M* m, G* gp) {
     // The top of the stack holds the goroutine's throw trace slot (throwtrace.hpp).
     char* top = st.hi - kThrowTraceBytes;
     stack_unpoison(top, st.hi);  // a coroutine's frames may have used the slot before
-    reinterpret_cast<ThrowTrace*>(top)->n = 0;
+    auto* trace = reinterpret_cast<ThrowTrace*>(top);
+    trace->n = 0;
+    trace->panics = nullptr;
     gobuf_init(&gp->sched, st.lo, top, st.canary(), goroutine_entry, nullptr);
   }
   if (P* p = m->p) {
@@ -863,11 +865,13 @@ void goroutine_entry(void* transfer, void*) {
       gp->fn(gp->frame, FrameOp::kRun);
     } catch (const GoexitUnwind&) {
       goexited = true;
+      fatal_if_deferred_panic(gp);  // Go: a panic during Goexit's defers ends the process
     } catch (const AbandonUnwind&) {
     } catch (...) {
       fatal_panic(gp, std::current_exception());
     }
   }
+  drop_panic_chain(gp);
   free_frame(gp);
   if (gp->is_main && goexited) {
     // Go: main's Goexit ends main without ending the program; when every other

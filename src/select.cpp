@@ -1,7 +1,9 @@
 // select.cpp -- select over channel cases (Go's select.go, selectgo).
 //
-// The template (include/gort/select.hpp) evaluates every case once, lays the cases
-// out in its own frame as SelectCase records, and calls selectgo, which works as Go's:
+// Both forms of gort::select (include/gort/select.hpp) evaluate every case once and
+// hand select_cases a type-erased view of each (SelectCaseRef); select_cases finds the
+// default, lays the channel cases out as SelectCase records in its own frame, calls
+// selectgo and completes the chosen case.  selectgo works as Go's:
 //   pass 0  a random poll order over the non-nil cases (a uniform permutation, so
 //           the first ready case found is uniform among the ready ones), and a lock
 //           order: the same cases sorted by channel address.
@@ -41,7 +43,8 @@
 //
 // A select with one channel case is a plain chansend/chanrecv (Go's compiler makes the
 // same rewrite): no permutation, no sort, one Sudog.  All Sudogs and scratch arrays
-// live in the caller's frame (SelectFrame); a select never allocates.
+// live in select_cases' frame up to kSelectFrameCases channel cases (SelectFrame), so
+// a select of that size never allocates; a larger one takes them from the heap.
 //
 // Teardown: selcancel unlinks every Sudog of a goroutine parked in select before it
 // is unwound; if the goroutine was woken and unwinds instead of returning, the catch
@@ -64,10 +67,12 @@
 //     sizes and std::sort the rest.
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <utility>
 
 #include <gort/panic.hpp>
+#include <gort/select.hpp>
 
 #include "chan.hpp"
 #include "os.hpp"
@@ -80,6 +85,15 @@ namespace {
 // call for the 2-4 cases typical of select); beyond it, std::sort.  The value is the
 // point where libstdc++'s own introsort switches to insertion sort.
 constexpr std::size_t kInsertionSortMax = 16;
+
+// Channel cases whose scratch arrays select_cases keeps in its own frame (76 bytes
+// each: SelectCase, two order slots, a Sudog); beyond, they are allocated.  A select's
+// cases are written out in source, so selects this large are rare; 16 is also where
+// the lock order's sort changes strategy (kInsertionSortMax).
+constexpr std::size_t kSelectFrameCases = 16;
+
+// selectgo's orders are arrays of uint16_t case indices (Go's limit too).
+constexpr std::size_t kMaxSelectCases = std::size_t{1} << 16;
 
 // wyrand (Wang Yi's generator, the one Go's cheaprand uses on 64-bit).
 constexpr std::uint64_t kWyP0 = 0xa0761d6478bd642fULL;
@@ -365,6 +379,71 @@ SelectResult selectgo(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs
   selunlock(cases, lockorder, norder, index);
   if (fired->is_send && !fired->success) panic("send on closed channel");  // closed while waiting
   return {index, fired->success};
+}
+
+namespace {
+
+// selectgo's arrays for n channel cases.
+template <std::size_t N>
+struct SelectFrame {
+  SelectCase cases[N];
+  std::uint16_t order[2 * N];
+  SudogSlot sudogs[N];
+};
+
+// Copies the channel cases of refs[0..n) to cases[], in order; returns the position of
+// the one on_default, or n.
+std::size_t lay_out(const SelectCaseRef* refs, std::size_t n, SelectCase* cases) {
+  std::size_t default_pos = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!refs[i].is_default()) [[likely]] {
+      *cases++ = refs[i].channel_case();
+    } else {
+      if (default_pos != n) panic("select: multiple defaults");
+      default_pos = i;
+    }
+  }
+  return default_pos;
+}
+
+// select_cases with the arrays of selectgo given (room for n cases).
+std::size_t select_in(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs, const SelectCaseRef* refs,
+                      std::size_t n) {
+  const std::size_t default_pos = lay_out(refs, n, cases);
+  const bool block = default_pos == n;
+  const std::size_t nchan = block ? n : n - 1;
+  if (nchan > 0) {
+    const SelectResult r = selectgo(cases, order, sudogs, nchan, block);
+    if (r.index < nchan) {
+      const std::size_t chosen = r.index < default_pos ? r.index : r.index + 1;
+      refs[chosen].complete(r.recv_ok);
+      return chosen;
+    }
+    if (block) return n;  // teardown of an unwinding goroutine: no handler runs
+  }
+  refs[default_pos].complete(false);
+  return default_pos;
+}
+
+// More cases than the frame holds: the arrays come from the heap.
+[[gnu::noinline]] std::size_t select_large(const SelectCaseRef* refs, std::size_t n) {
+  if (n > kMaxSelectCases) panic("select: too many cases (max 65536)");
+  auto cases = std::make_unique_for_overwrite<SelectCase[]>(n);
+  auto order = std::make_unique_for_overwrite<std::uint16_t[]>(2 * n);
+  auto sudogs = std::make_unique_for_overwrite<SudogSlot[]>(n);
+  return select_in(cases.get(), order.get(), sudogs.get(), refs, n);
+}
+
+}  // namespace
+
+std::size_t select_cases(const SelectCaseRef* refs, std::size_t n) {
+  if (n == 0) {
+    block_forever();
+    return 0;
+  }
+  if (n > kSelectFrameCases) return select_large(refs, n);
+  SelectFrame<kSelectFrameCases> frame;
+  return select_in(frame.cases, frame.order, frame.sudogs, refs, n);
 }
 
 }  // namespace gort::detail

@@ -44,6 +44,7 @@ _Unwind_Reason_Code record_frame(_Unwind_Context* ctx, void* arg) {
 }
 
 __attribute__((noinline)) void record_throw() {
+  forget_caught_panics();
   ThrowTrace* t = throw_trace_of(getg());
   if (t == nullptr) return;  // not a goroutine
   t->n = 0;

@@ -16,16 +16,30 @@ namespace gort::detail {
 struct G;
 
 inline constexpr std::size_t kThrowTraceBytes = 512;  // reserved at the top of every goroutine stack
-inline constexpr std::uint32_t kThrowTraceFrames = 63;
+inline constexpr std::uint32_t kThrowTraceFrames = 62;
+
+struct PanicChain;  // panic.cpp
 
 struct ThrowTrace {
   std::uint32_t n;  // frames recorded; 0: no throw recorded since the goroutine started
+  PanicChain* panics;  // panics raised by deferred calls while unwinding (panic.cpp); null: none
   std::uintptr_t pcs[kThrowTraceFrames];
 };
 static_assert(sizeof(ThrowTrace) <= kThrowTraceBytes);
 
 // The slot of a goroutine that has a stack (null otherwise).
 ThrowTrace* throw_trace_of(G* gp);
+
+// The panics raised by deferred calls of the running goroutine, or of this thread when
+// it is not a goroutine (panic.cpp).
+PanicChain*& panic_chain_slot();
+
+// A new exception is being thrown: panics recorded against exceptions that have been
+// caught since are stale (panic.cpp).  Called by __cxa_throw.
+void forget_caught_panics() noexcept;
+
+// The goroutine gp ends: frees what is left of its panic chain (panic.cpp).
+void drop_panic_chain(G* gp) noexcept;
 
 // Writes the frames, symbolized where debug information allows, one per two lines as
 // Go does ("function\n\tfile:line\n"), to stderr.

@@ -90,8 +90,33 @@ TEST(Crash, MainGoexitThenNoGoroutines) {
   check({"main_goexit", {}, {"the other goroutine finished", "fatal error: no goroutines (main called runtime.Goexit) - deadlock!"}});
 }
 
-TEST(Crash, DeferThrowingWhileUnwinding) {
-  check({"defer_throws_while_unwinding", {}, {"panic: second"}});
+// Go's printpanics: oldest first, each later panic on its own line after a tab.
+TEST(Crash, DeferPanickingWhileUnwindingPrintsTheChain) {
+  auto run = [](const char* kind) {
+    auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/defer_throws_while_unwinding", {kind});
+    EXPECT_EQ(r.status, 2) << kind << " stderr:\n" << r.err;
+    return r.err;
+  };
+  EXPECT_EQ(run("main").find("panic: hello\n\tpanic: panic pt2\n\ngoroutine 1 [running]:\n"), 0u) << run("main");
+  std::string chain = run("chain");
+  EXPECT_EQ(chain.find("panic: first\n\tpanic: second\n\tpanic: third (std::runtime_error)\n\ngoroutine 2 [running]:\n"), 0u)
+      << chain;
+  EXPECT_NE(chain.find("created by"), std::string::npos) << chain;
+  std::string goexit = run("goexit");
+  EXPECT_EQ(goexit.find("panic: during goexit\n\ngoroutine 2 [running]:\n"), 0u) << goexit;
+  std::string inside = run("recovered-inside");
+  EXPECT_EQ(inside.find("panic: outer\n\tpanic: after inner, recovered\n\ngoroutine 1 [running]:\n"), 0u) << inside;
+}
+
+// Checked by go() in the calling goroutine, so the report names the go statement.
+TEST(Crash, GoOfNilFunc) {
+  for (const char* kind : {"function-pointer", "std-function", "member-pointer", "waitgroup", "group"}) {
+    auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/go_nil_func", {kind});
+    EXPECT_EQ(r.status, 2) << kind << " stderr:\n" << r.err;
+    EXPECT_EQ(r.err.find("fatal error: go of nil func value\n\ngoroutine 1 [running]:\n"), 0u) << kind << ":\n" << r.err;
+    EXPECT_NE(r.err.find("crash/go_nil_func.cpp:"), std::string::npos) << kind << ":\n" << r.err;
+    EXPECT_EQ(r.out.find("returned"), std::string::npos) << kind;
+  }
 }
 
 TEST(Crash, CoroutineThatWillNotUnwind) {

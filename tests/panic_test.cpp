@@ -87,7 +87,78 @@ TEST(Defer, MayPanicWhenNotUnwinding) {
   EXPECT_STREQ(p->what(), "from defer");
 }
 
+// Go: a deferred call that panics during panicking replaces the panic; recover
+// returns the latest one.
+TEST(Defer, APanicDuringPanickingReplacesItForRecover) {
+  auto p = gort::recover([] {
+    gort::defer d{[] { gort::panic("panic pt2"); }};
+    gort::panic("hello");
+  });
+  ASSERT_TRUE(p);
+  EXPECT_STREQ(p->what(), "panic pt2");
+  std::vector<std::string> ran;
+  auto q = gort::recover([&] {
+    gort::defer last{[&] { ran.push_back("last"); }};  // runs after both replacements
+    gort::defer third{[] { throw std::runtime_error("third"); }};
+    gort::defer second{[] { gort::panic("second"); }};
+    gort::panic("first");
+  });
+  ASSERT_TRUE(q);
+  EXPECT_NE(std::string(q->what()).find("third"), std::string::npos);
+  EXPECT_THROW(std::rethrow_exception(q->cause()), std::runtime_error);
+  EXPECT_EQ(ran, (std::vector<std::string>{"last"}));
+}
+
+TEST(Defer, ARecoverInsideADeferKeepsItsOwnPanic) {
+  std::string inner;
+  auto p = gort::recover([&] {
+    gort::defer replace{[] { gort::panic("replacement"); }};
+    gort::defer look{[&] {
+      auto q = gort::recover([] { gort::panic("inner"); });
+      inner = q ? q->what() : "";
+    }};
+    gort::panic("first");
+  });
+  EXPECT_EQ(inner, "inner");
+  ASSERT_TRUE(p);
+  EXPECT_STREQ(p->what(), "replacement");
+}
+
+// A replacement recorded for an exception that user code caught is forgotten: it does
+// not show up in a later, unrelated recover.
+TEST(Defer, AReplacementOfACaughtExceptionIsForgotten) {
+  try {
+    gort::defer d{[] { gort::panic("stale"); }};
+    throw std::runtime_error("caught by the user");
+  } catch (const std::exception&) {
+  }
+  auto p = gort::recover([] { gort::panic("fresh"); });
+  ASSERT_TRUE(p);
+  EXPECT_STREQ(p->what(), "fresh");
+}
+
 class PanicP : public gort_test::ProcsTest {};
+
+TEST_P(PanicP, ADeferredPanicReplacesTheFirstInAGoroutine) {
+  run([] {
+    gort::WaitGroup wg;
+    std::vector<std::string> got(8);
+    for (int i = 0; i < 8; ++i) {
+      wg.go([&got, i] {
+        auto p = gort::recover([i] {
+          gort::defer d{[i] {
+            gort::yield();  // may resume on another thread
+            gort::panic("pt2 of " + std::to_string(i));
+          }};
+          gort::panic("hello");
+        });
+        got[i] = p ? p->what() : "";
+      });
+    }
+    wg.wait();
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(got[i], "pt2 of " + std::to_string(i));
+  });
+}
 
 TEST_P(PanicP, AGoroutineSurvivesItsOwnRecoveredPanic) {
   run([] {

@@ -2,7 +2,9 @@
 // it), send cases, closed and nil channels, blocking selects woken by every kind of
 // partner (including another select), uniform fairness, one wake-up winning among
 // several channels, expressions evaluated once, duplicate channels, many cases, select
-// from plain threads, and teardown.  Each over max_procs 1, 2, 4.
+// from plain threads, and teardown; the braced form select({...}): source order of
+// evaluation, every kind of case, its runtime check of defaults.  Each over max_procs
+// 1, 2, 4.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -360,6 +362,125 @@ TEST_P(SelectTest, ManyCases) {
       target.send(0);
     });
     EXPECT_EQ(select_all(std::make_index_sequence<kN>()), kN - 1);
+  });
+}
+
+// Go evaluates a select's channel and value expressions once, in source order (API.md
+// 12.15): the braced form does so with every compiler, cases built with braces too.
+TEST_P(SelectTest, BracedFormEvaluatesInSourceOrder) {
+  run([] {
+    auto a = gort::make_chan<int>(1), b = gort::make_chan<int>(1), c = gort::make_chan<int>(1);
+    gort::Chan<int> nil;
+    std::string order;
+    auto chan = [&](char tag, gort::Chan<int>& ch) -> gort::Chan<int>& {
+      order += tag;
+      return ch;
+    };
+    auto value = [&](char tag, int v) {
+      order += tag;
+      return v;
+    };
+    a.send(1);
+    auto i = gort::select({gort::on_recv{chan('1', a)}, gort::on_send{chan('2', b), value('3', 7)},
+                           gort::on_recv{chan('4', nil)}, gort::on_send{chan('5', c), value('6', 8)}});
+    EXPECT_EQ(order, "123456");
+    EXPECT_TRUE(i == 0 || i == 1 || i == 3) << i;
+    // Cases written with parentheses inside the braced list: still in order between cases.
+    order.clear();
+    auto f = [&](char tag) -> gort::Chan<int>& { return chan(tag, nil); };
+    i = gort::select({gort::on_recv(f('1')), gort::on_recv(f('2')), gort::on_recv(f('3')), gort::on_recv(f('4')),
+                      gort::on_recv(f('5')), gort::on_default()});
+    EXPECT_EQ(order, "12345");
+    EXPECT_EQ(i, 5u);
+  });
+}
+
+TEST_P(SelectTest, BracedFormCaseKinds) {
+  run([] {
+    auto a = gort::make_chan<int>(1), b = gort::make_chan<int>(1);
+    gort::Chan<int> nil;
+    std::optional<int> got;
+    bool sent = false, def = false;
+    int calls = 0;
+    // default anywhere: the index is the position in the list
+    EXPECT_EQ(gort::select({gort::on_recv{a}, gort::on_default{[&] { def = true; }}, gort::on_recv{nil}}), 1u);
+    EXPECT_TRUE(def);
+    EXPECT_EQ(gort::select({gort::on_send{a, 5, [&] { sent = true; }}, gort::on_default{}}), 0u);
+    EXPECT_TRUE(sent);
+    EXPECT_EQ(gort::select({gort::on_send{nil, 1}, gort::on_recv{a, [&](std::optional<int> v) { got = v; }}}), 1u);
+    EXPECT_EQ(got, std::optional<int>(5));
+    b.send(2);
+    EXPECT_EQ(gort::select({gort::on_default(), gort::on_recv(nil), gort::on_recv(b, [&] { ++calls; })}), 2u);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(gort::select({gort::on_default{}}), 0u);
+    EXPECT_EQ(gort::select({gort::on_recv{nil}, gort::on_send{nil, 1}, gort::on_default{}}), 2u);
+    // closed: a receive gets nullopt, a send panics
+    auto closed = gort::make_chan<int>();
+    closed.close();
+    got = 1;
+    EXPECT_EQ(gort::select({gort::on_recv{closed, [&](std::optional<int> v) { got = v; }}}), 0u);
+    EXPECT_FALSE(got.has_value());
+    EXPECT_EQ(panic_text(gort::recover([&] { gort::select({gort::on_send{closed, 1}, gort::on_default{}}); })),
+              "send on closed channel");
+    // Go rejects a second default at compile time; the braced form at run time.
+    EXPECT_EQ(panic_text(gort::recover([&] { gort::select({gort::on_default{}, gort::on_recv{a}, gort::on_default{}}); })),
+              "select: multiple defaults");
+    // A case built from a temporary handle holds the channel.
+    auto made = [] {
+      auto t = gort::make_chan<int>(1);
+      t.send(9);
+      return t;
+    };
+    EXPECT_EQ(gort::select({gort::on_recv{made(), [&](std::optional<int> v) { got = v; }}}), 0u);
+    EXPECT_EQ(got, std::optional<int>(9));
+    // A blocking braced select is woken by a partner.
+    auto later = gort::make_chan<int>();
+    gort::go([later] {
+      pause_for(5ms);
+      later.send(3);
+    });
+    EXPECT_EQ(gort::select({gort::on_send{nil, 1}, gort::on_recv{later, [&](std::optional<int> v) { got = v; }}}), 1u);
+    EXPECT_EQ(got, std::optional<int>(3));
+  });
+}
+
+TEST_P(SelectTest, BracedFormSendKeepsMoveOnlyValuesNotChosen) {
+  run([] {
+    auto full = gort::make_chan<Counted>(1);
+    full.send(Counted(1));
+    Counted mine(2);
+    EXPECT_EQ(gort::select({gort::on_send{full, std::move(mine)}, gort::on_default{}}), 1u);
+    EXPECT_EQ(g_live.load(), 2);  // the channel's value and mine (moved from); the case's is gone
+    EXPECT_EQ(full.size(), 1u);
+    auto u = gort::make_chan<std::unique_ptr<int>>(1);
+    u.send(std::make_unique<int>(1));
+    EXPECT_EQ(gort::select({gort::on_default{}, gort::on_send{u, std::make_unique<int>(8)}}), 0u);
+    EXPECT_EQ(**u.recv(), 1);  // the value not chosen was not sent
+    EXPECT_EQ(gort::select({gort::on_default{}, gort::on_send{u, std::make_unique<int>(8)}}), 1u);
+    EXPECT_EQ(**u.recv(), 8);
+    (void)full.recv();
+  });
+  EXPECT_EQ(g_live.load(), 0);
+}
+
+// More cases than select's frame holds: the arrays come from the heap.
+TEST_P(SelectTest, BracedFormManyCases) {
+  run([] {
+    std::array<gort::Chan<int>, 20> c;
+    for (auto& ch : c) ch = gort::make_chan<int>(1);
+    for (std::size_t k = 0; k < c.size(); ++k) {
+      c[k].send(static_cast<int>(k));
+      std::optional<int> got;
+      auto h = [&](std::optional<int> v) { got = v; };
+      auto i = gort::select({gort::on_recv{c[0], h}, gort::on_recv{c[1], h}, gort::on_recv{c[2], h}, gort::on_recv{c[3], h},
+                             gort::on_recv{c[4], h}, gort::on_recv{c[5], h}, gort::on_recv{c[6], h}, gort::on_recv{c[7], h},
+                             gort::on_recv{c[8], h}, gort::on_recv{c[9], h}, gort::on_recv{c[10], h}, gort::on_recv{c[11], h},
+                             gort::on_default{}, gort::on_recv{c[12], h}, gort::on_recv{c[13], h}, gort::on_recv{c[14], h},
+                             gort::on_recv{c[15], h}, gort::on_recv{c[16], h}, gort::on_recv{c[17], h}, gort::on_recv{c[18], h},
+                             gort::on_recv{c[19], h}});
+      ASSERT_EQ(i, k < 12 ? k : k + 1);
+      ASSERT_EQ(got, std::optional<int>(static_cast<int>(k)));
+    }
   });
 }
 

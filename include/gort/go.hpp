@@ -7,7 +7,10 @@
 // at the statement: pass a loop variable as an argument and each goroutine gets its
 // own copy.  Use std::ref to pass a reference.  Callable from any goroutine and from any
 // other thread while run() is active; outside it throws std::logic_error.  The call
-// site is recorded for dump_goroutines and crash reports.
+// site is recorded for dump_goroutines and crash reports.  A nil f -- a null function
+// or member pointer, an empty std::function, any f that converts to false -- is Go's
+// "fatal error: go of nil func value" (exit status 2), raised by go itself, before a
+// goroutine exists; WaitGroup::go and Group::go make the same check.
 //
 // A goroutine that has not started yet holds no stack; it gets one from a warm pool
 // when it first runs.  Scheduling is cooperative: a goroutine runs until it blocks,

@@ -158,6 +158,7 @@ class Group {
     static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<A>...>,
                   "gort::Group::go: the function cannot be called with these arguments "
                   "(they are decay-copied and passed as rvalues; use std::ref for a reference)");
+    detail::check_go_func(f, site);
     detail::GroupMember member = detail::GroupMember::enter(state_, block);
     if (!member) return false;
     // If spawning throws, the membership ends with whichever GroupMember holds it.

@@ -46,7 +46,12 @@ class Panic : public std::exception {
 
 namespace detail {
 Panic panic_from_current_exception();  // inside a catch block
-[[noreturn]] void fatal_panic_in_defer(std::exception_ptr e);
+// Inside recover's catch block: the panic recovered -- the latest one raised by a
+// deferred call while the caught exception unwound, else the caught exception itself.
+Panic recovered_panic();
+// Inside a defer's catch block: its function threw while another exception unwound
+// the stack; recorded as the panic that replaces it (Go's panic chain, panic.cpp).
+void defer_panicked(std::exception_ptr e) noexcept;
 }  // namespace detail
 
 template <class F>
@@ -54,19 +59,27 @@ std::optional<Panic> recover(F&& f) {
   try {
     std::invoke(std::forward<F>(f));
     return std::nullopt;
-  } catch (const Panic& p) {
-    return p;
   } catch (const detail::ForcedUnwind&) {
     throw;
   } catch (...) {
-    return detail::panic_from_current_exception();
+    return detail::recovered_panic();
   }
 }
 
 // Runs f when the scope ends, normally or by an exception (Go's defer, scoped to the
-// enclosing block).  An exception thrown by f while another one is unwinding the
-// stack cannot propagate in C++; it is reported as a panic during panicking and the
-// process exits with status 2.
+// enclosing block).
+//
+// A panic raised by f while an exception unwinds the stack replaces it, as in Go.  C++
+// cannot throw it from a destructor that runs during unwinding (that would call
+// std::terminate), so the exception in flight goes on unwinding -- it runs the same
+// defers the new panic would -- and the runtime records the new panic against it:
+// - a recover() that catches it returns the latest panic, as Go's recover does;
+// - unrecovered, the report lists the chain as Go's printpanics does, oldest first,
+//   each later one on its own line after a tab:
+//       panic: hello
+//       	panic: panic pt2
+//   (for a goroutine that was in goexit, only the panics).
+// A goexit() from f while a panic unwinds is ignored: the panic goes on.
 template <class F>
 class defer {
  public:
@@ -78,7 +91,7 @@ class defer {
       try {
         f_();
       } catch (...) {
-        detail::fatal_panic_in_defer(std::current_exception());
+        detail::defer_panicked(std::current_exception());
       }
     } else {
       f_();

@@ -66,6 +66,7 @@ class WaitGroup {
  private:
   template <class F, class... A>
   void go_at(const detail::CallSite& site, F&& f, A&&... a) {
+    detail::check_go_func(f, site);
     add(1);
     try {
       detail::spawn(

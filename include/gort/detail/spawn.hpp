@@ -38,6 +38,33 @@ struct SpawnSlot {
   std::size_t align;
 };
 
+// Go's newproc: `go f()` with a nil f is "fatal error: go of nil func value", raised
+// in the goroutine that calls go, with the call site as its stack (panic.cpp).
+[[noreturn]] void fatal_go_of_nil_func(const CallSite& site);
+
+// Whether f is a nil function: a null pointer (to function, member or object), or an
+// object that says so by converting to false (an empty std::function).  Closures and
+// other function objects that cannot be tested are never nil.
+template <class F>
+constexpr bool is_nil_func(const F& f) noexcept {
+  if constexpr (std::is_function_v<F>)
+    return false;  // a function named directly
+  else if constexpr (std::is_pointer_v<F> || std::is_member_pointer_v<F>)
+    return f == nullptr;
+  else if constexpr (std::is_constructible_v<bool, const F&>)
+    return !static_cast<bool>(f);
+  else
+    return false;
+}
+
+// The one check of every spawning entry point (go, WaitGroup::go, Group::go), made
+// before anything else happens: no goroutine, no counter change.
+template <class F>
+void check_go_func(const F& f, const CallSite& site) {
+  if (is_nil_func(f)) [[unlikely]]
+    fatal_go_of_nil_func(site);
+}
+
 // Throws std::logic_error outside run().
 SpawnSlot newproc_reserve(std::size_t size, std::size_t align);
 void newproc_commit(SpawnSlot slot, FrameFn fn, const CallSite& site);
@@ -69,6 +96,7 @@ void spawn(const CallSite& site, F&& f, Args&&... args) {
   static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
                 "gort::go: the function cannot be called with these arguments "
                 "(they are decay-copied and passed as rvalues; use std::ref for a reference)");
+  check_go_func(f, site);
   SpawnSlot slot = newproc_reserve(sizeof(Frame), alignof(Frame));
   try {
     ::new (slot.frame) Frame(std::forward<F>(f), std::forward<Args>(args)...);
