@@ -146,6 +146,13 @@ struct hchan {
   // channel that hands over a value only when one is due.  Set before the channel is
   // shared, never changed.
   bool is_timer = false;
+  // Set with on_release, before the channel is shared, by an owner that keeps the
+  // channel's memory past its last handle (a context's done channel, context.cpp).
+  // chan_release then only calls on_release (which may free the channel) and frees
+  // nothing itself; the owner frees it with chan_free once no handle can be made any
+  // more.  Meanwhile the owner may hand out new handles even after refs reached zero
+  // (chan_revive): on_release then runs again when the new last one goes.
+  bool kept = false;
 
   hchan(std::size_t cap, unsigned char* b, const ChanElemType* t, std::size_t align)
       : dataqsiz(cap), buf(b), elemsize(t->size), move(t->move), destroy(t->destroy), alloc_align(align) {}
@@ -198,6 +205,14 @@ struct hchan {
   bool may_send() const noexcept { return closed.load(std::memory_order_relaxed) != 0 || !full(); }
   bool may_recv() const noexcept { return !empty() || closed.load(std::memory_order_relaxed) != 0; }
 };
+
+// Takes a reference to a kept channel (hchan::kept), from zero too; true if refs was
+// zero, so the caller's handle starts a new round that ends with on_release again.
+inline bool chan_revive(hchan* c) noexcept { return c->refs.fetch_add(1, std::memory_order_relaxed) == 0; }
+
+// Frees a channel with no reference left: chan_release's end, which the owner of a
+// kept channel calls itself.
+void chan_free(hchan* c) noexcept;
 
 // Pieces of chansend/chanrecv that selectgo reuses (chan.cpp).
 
