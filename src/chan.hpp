@@ -149,9 +149,8 @@ struct hchan {
   // Set with on_release, before the channel is shared, by an owner that keeps the
   // channel's memory past its last handle (a context's done channel, context.cpp).
   // chan_release then only calls on_release (which may free the channel) and frees
-  // nothing itself; the owner frees it with chan_free once no handle can be made any
-  // more.  Meanwhile the owner may hand out new handles even after refs reached zero
-  // (chan_revive): on_release then runs again when the new last one goes.
+  // nothing itself; the owner frees it with chan_free.  The owner may hold a reference
+  // of its own and drop it with chan_release_kept, which does not call on_release.
   bool kept = false;
 
   hchan(std::size_t cap, unsigned char* b, const ChanElemType* t, std::size_t align)
@@ -206,9 +205,9 @@ struct hchan {
   bool may_recv() const noexcept { return !empty() || closed.load(std::memory_order_relaxed) != 0; }
 };
 
-// Takes a reference to a kept channel (hchan::kept), from zero too; true if refs was
-// zero, so the caller's handle starts a new round that ends with on_release again.
-inline bool chan_revive(hchan* c) noexcept { return c->refs.fetch_add(1, std::memory_order_relaxed) == 0; }
+// Drops a reference to a kept channel (hchan::kept) without calling on_release; true
+// if it was the last: the caller then does what on_release would have done.
+inline bool chan_release_kept(hchan* c) noexcept { return c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
 
 // Frees a channel with no reference left: chan_release's end, which the owner of a
 // kept channel calls itself.

@@ -10,35 +10,40 @@
 // any more it may go quietly.  Two reference counts, as strong/weak pointers have:
 //   strong  the node's observers: Context handles, CancelFuncs, registered children
 //           (a child that can still be cancelled through this node keeps it in its
-//           own parent's set), and the done unit, held while its done() channel has
-//           handles (below).  When strong reaches zero nobody can see the node end:
-//           it is released -- its timer stopped and taken out of its parent's set,
-//           NOT cancelled (there is nobody to tell).  strong never goes from zero back
-//           up: new units come only from existing observers (a copy, a child made
-//           from a Context, a done() called on a Context).
-//   weak    the node's memory (and its done channel's): one unit while strong > 0,
+//           own parent's set); handles to its done channel count too (below).  When
+//           the last of them goes nobody can see the node end: it is retired -- its
+//           timer stopped and taken out of its parent's set, NOT cancelled (there is
+//           nobody to tell).  Never back up from there: new observers come only from
+//           existing ones (a copy, a child made from a Context, done() on a Context).
+//   weak    the node's memory (and its done channel's): one unit until it retires,
 //           each child (its `parent` link, for life), the parent's child list while
 //           the node is on it, and the armed deadline timer (then the goroutine that
 //           timer starts).  The node is freed when weak reaches zero, then its
 //           parent's weak is released.
 // Both release paths are loops, not recursions: freeing a chain of 100,000 nodes, or
-// releasing ancestors that only a released child kept alive, needs no stack depth.
+// retiring ancestors that only a retired child kept alive, needs no stack depth.
 //
-// The done unit.  The node keeps its done channel's memory itself (a kept channel,
-// hchan::kept in chan.hpp) and frees it with the node; the channel's refs count only
-// the handles out there.  Its release hook (on_release, run when refs drops to zero)
-// drops the done unit; done() takes a reference with one fetch_add (chan_revive) and,
-// when that reference is the first (refs was zero: every earlier handle had gone),
-// takes a new done unit for it.  So the unit is held exactly while refs > 0: each
-// 0 -> 1 adds one, each 1 -> 0 drops one.  No lock and no increment-if-not-zero: a
-// channel at zero is not dying, since the node keeps it, so done() may always bring
-// it back.  A done() racing with the previous round's hook is harmless: its caller
-// holds a Context, so strong cannot reach zero meanwhile, and each round adds and
-// drops its own unit.  Hence, with only done() held: the timer stays armed and the
-// registration stays, up the whole chain of ancestors (each holds a strong unit on
-// its parent), so the deadline or a cancelled ancestor closes the channel with the
-// right err(); a node whose handles, channel handles and children are all gone leaves
-// its parent at once, so a long-lived parent does not grow with dropped children.
+// The done channel.  Its handles are observers too, counted by the channel itself
+// (hchan refs), not one by one in strong.  The node keeps the channel's memory (a
+// kept channel, hchan::kept in chan.hpp: freed with the node, so a canceller can
+// still close it late) and holds one reference of its own while another observer
+// lives; strong's top bit (kDoneRef) records that the channel was made.  Two ways
+// for the last observer to go, one atomic decision between them:
+//   * The other observers go first: the one that takes strong down to kDoneRef (no
+//     Context, CancelFunc or child left) drops the node's reference.  If it was the
+//     channel's last, nobody observes the node: it retires it there and then.
+//   * The channel's handles go last: the hook (on_release) of its last reference
+//     retires the node.
+// Both decrement the same count, refs, so exactly one of them sees it reach zero, and
+// that state is final: a new handle or observer is made only from an existing one,
+// and there is none (done() needs a Context).  While a Context lives the node's
+// reference does too, so done() is one lock-free load and a handle copy, and a loop
+// that takes and drops done() (a select over ctx.done(), each turn) never reaches
+// the hook.  Hence, with only done() held: the timer stays armed and the registration
+// stays, up the whole chain of ancestors (each holds a strong unit on its parent), so
+// the deadline or a cancelled ancestor closes the channel with the right err(); and a
+// node whose handles, channel handles and children are all gone leaves its parent at
+// once, so a long-lived parent does not grow with dropped children.
 //
 // Cancellation (the state machine is next to kLive below).  cancel_one(n) takes n.mu,
 // moves n from live to cancelled, closes done (if it was ever made: with or without
@@ -51,7 +56,7 @@
 // cancelling each node under its own lock and then dropping the registration it held
 // (the list's weak unit on the child, the child's strong unit on its parent).  Linear
 // in the subtree, no allocation, no recursion; each node is cancelled exactly once
-// (cancel_one is the only live->cancelled edge).  A released node may still be
+// (cancel_one is the only live->cancelled edge).  A retired node may still be
 // cancelled by a canceller that detached it first, or by a timer that fired before
 // release could stop it: that is harmless, nobody sees it.
 //
@@ -93,6 +98,17 @@
 //     Keeping the memory turns zero handles into a state instead of a death.
 //   * A new channel per round of handles: done() would stop being one channel (Go's
 //     is), and the old one would need freeing somewhere.
+//   * A strong unit taken by done() whenever refs goes 0 -> 1 and dropped by the hook
+//     at each 1 -> 0: a select over ctx.done() in a loop then pays two more atomic
+//     operations on the node each turn (measured 21 -> 38 ns per done() and drop).
+//     Keeping that unit while other observers live, and letting the hook and the
+//     last observer's release each read the other's count behind a fence (Dekker),
+//     still put the fence on every turn (30 -> 48 ns, in one run) and took two counts
+//     to reason about; the node's own reference makes it one count, and the loop
+//     costs what it did before done() handles counted (21 ns).
+//   * The hook also handling the node's own last reference (chan_release instead of
+//     chan_release_kept): the hook would retire the parent in a nested call, a
+//     recursion as deep as a chain of contexts whose done() was made.
 //   * The node holding a counted handle and a hook at refs 2 -> 1: a test in every
 //     chan_release of every channel.
 //   * Cancelling in the timer callback itself: see Deadlines.
@@ -132,6 +148,11 @@ constexpr std::uint8_t kCodeMask = 0x3;  // holds errc::canceled / errc::deadlin
 constexpr std::uint8_t kFinished = 0x4;
 static_assert(static_cast<std::uint8_t>(errc::deadline_exceeded) <= kCodeMask);
 
+// ContextNode::strong's top bit: the node holds a reference to its done channel
+// (top of this file).  Set when the channel is made, for good; the observers count
+// in the bits below it.
+constexpr std::uint32_t kDoneRef = std::uint32_t{1} << 31;
+
 // deadline value of a node without one (nanoseconds on Clock's epoch).  Requested
 // deadlines saturate one below it.
 constexpr std::int64_t kNoDeadline = INT64_MAX;
@@ -149,7 +170,7 @@ struct ContextNode {
   }
 
   std::atomic<std::uint32_t> strong;    // observers (see the top of this file); atomics only
-  std::atomic<std::uint32_t> weak{1};   // memory; the 1 is held while strong > 0
+  std::atomic<std::uint32_t> weak{1};   // memory; the 1 is held until the node retires
   Lock mu;                              // guards the fields marked "mu"
   std::atomic<std::uint8_t> state{kLive};  // mu to write (or before n is shared); read lock-free
   bool registered = false;              // parent->mu: on the parent's child list
@@ -158,7 +179,7 @@ struct ContextNode {
   ContextNode* prev = nullptr;          // parent->mu while registered and the parent is live;
   ContextNode* next = nullptr;          //   then the parent's canceller's alone
   ContextNode* children = nullptr;      // mu: head of the child list; taken by cancel_one
-  std::atomic<hchan*> done{nullptr};    // mu to write, once (release); the kept done channel
+  std::atomic<hchan*> done{nullptr};    // mu to write, once (release); the kept done channel, freed with n
   const std::int64_t deadline;          // immutable: ns on Clock's epoch, or kNoDeadline
 
   static Context handle(ContextNode* adopt) noexcept { return Context(adopt); }
@@ -271,35 +292,55 @@ void drop_registration(ContextNode* n) noexcept {
   release_strong(p);
 }
 
+// n's strong count reached zero (nobody can observe n any more): n goes quietly,
+// uncancelled.  (A canceller that detached n first, or a timer that had fired, may
+// still cancel it: unseen.)  Returns the parent whose strong unit n held, if any.
+ContextNode* retire(ContextNode* n) noexcept {
+  ContextNode* up = nullptr;
+  n->mu.lock();
+  const bool orphans = n->children != nullptr;  // each registered child is a strong unit
+  n->mu.unlock();
+  if (orphans) fatal("context: released with children registered");
+  stop_timer(n);
+  if (unregister(n)) {
+    up = n->parent;
+    release_weak(n);  // the list's unit (the strong unit is still held)
+  }
+  // (unregister false: n was born cancelled, a canceller took it off the list, or its
+  // parent is cancelled and its canceller owns the list.)
+  release_weak(n);  // the strong unit
+  return up;
+}
+
 void release_strong(ContextNode* n) noexcept {
-  // A loop: releasing n may drop the last observer of its parent (a parent only n
-  // kept registered), and so on up the chain.
-  while (n != nullptr && n->strong.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // Nobody can observe n any more: it goes quietly, uncancelled.  (A canceller that
-    // detached n first, or a timer that already fired, may still cancel it: unseen.)
-    ContextNode* up = nullptr;
-    n->mu.lock();
-    const bool orphans = n->children != nullptr;  // each registered child is a strong unit
-    n->mu.unlock();
-    if (orphans) fatal("context: released with children registered");
-    stop_timer(n);
-    if (unregister(n)) {
-      up = n->parent;
-      release_weak(n);  // the list's unit (the strong unit is still held)
+  // A loop: retiring n may drop the last observer of its parent (a parent only n kept
+  // registered), and so on up the chain.
+  while (n != nullptr) {
+    const std::uint32_t was = n->strong.fetch_sub(1, std::memory_order_acq_rel);
+    if (was == kDoneRef + 1) {
+      // The last observer but the done channel's handles: the node lets its own
+      // reference go.  Without chan_release (whose hook would retire n in a nested
+      // call, a recursion up the chain): if it was the last, retire n here instead.
+      if (!chan_release_kept(n->done.load(std::memory_order_acquire))) return;  // the hook will
+    } else if (was != 1) {
+      return;
     }
-    // (unregister false: n was born cancelled, a canceller took it off the list, or
-    // its parent is cancelled and its canceller owns the list.)
-    release_weak(n);  // the strong unit
-    n = up;           // n's strong unit on its parent
+    n = retire(n);  // n's strong unit on its parent
   }
 }
 
-// The done channel's hook: its last handle went, and with it the done unit.
-void done_released(void* node) { release_strong(static_cast<ContextNode*>(node)); }
+// The done channel's hook: its last handle went, after the node's own reference
+// (release_strong), so nobody observes n any more.
+void done_released(void* node) {
+  auto* n = static_cast<ContextNode*>(node);
+  if (n->strong.load(std::memory_order_relaxed) != kDoneRef) fatal("context: done channel released while observed");
+  release_strong(retire(n));
+}
 
-// A handle to n's done channel c (already made), for a caller that holds a Context.
-RecvChan<Done> done_handle(ContextNode* n, hchan* c) noexcept {
-  if (chan_revive(c)) retain_strong(n);  // the first handle of a new round: the done unit
+// A handle to n's done channel c, for a caller that holds a Context: the node's own
+// reference is still held (refs > 0), as for any copy of a handle.
+RecvChan<Done> done_handle(hchan* c) noexcept {
+  chan_retain(c);
   RecvChan<Done> h;
   ChanAccess::adopt(h, c);
   return h;
@@ -312,16 +353,16 @@ RecvChan<Done> make_done(ContextNode* n) {
   if ((n->state.load(std::memory_order_acquire) & kFinished) != 0 && n->done.load(std::memory_order_acquire) == nullptr)
     return closed_done();
   std::lock_guard<Lock> lk(n->mu);
-  if (hchan* c = n->done.load(std::memory_order_relaxed)) return done_handle(n, c);  // made meanwhile
+  if (hchan* c = n->done.load(std::memory_order_relaxed)) return done_handle(c);  // made meanwhile
   if (n->state.load(std::memory_order_relaxed) != kLive) return closed_done();
-  Chan<Done> ch = make_chan<Done>();  // refs 1: the handle returned
-  hchan* c = ChanAccess::core(ch);
+  hchan* c = makechan(&ChanElem<Done>::type, 0);  // refs 1: the node's own
   c->on_release = done_released;
   c->on_release_arg = n;
   c->kept = true;
-  retain_strong(n);  // the done unit of this first round
   n->done.store(c, std::memory_order_release);
-  return ch;
+  // After the store: whoever finds kDoneRef in strong finds the channel too.
+  n->strong.fetch_add(kDoneRef, std::memory_order_release);
+  return done_handle(c);
 }
 
 // Cancels the detached child list `first` of `root` and every subtree under it,
@@ -518,7 +559,7 @@ Context::~Context() {
 RecvChan<Done> Context::done() const {
   ContextNode* n = node_;
   if (n == nullptr) return {};
-  if (detail::hchan* c = n->done.load(std::memory_order_acquire)) return detail::done_handle(n, c);
+  if (detail::hchan* c = n->done.load(std::memory_order_acquire)) return detail::done_handle(c);
   return detail::make_done(n);
 }
 

@@ -314,7 +314,7 @@ TEST_P(ContextTest, DroppedChildrenLeaveTheParent) {
 
     // Timeouts that fire leave the set too.
     std::vector<std::pair<gort::Context, gort::CancelFunc>> timed;
-    for (int i = 0; i < 20; ++i) timed.push_back(gort::with_timeout(parent, 1ms));
+    for (int i = 0; i < 20; ++i) timed.push_back(gort::with_timeout(parent, 50ms));  // not before the count
     EXPECT_EQ(children(parent), 20u);
     for (auto& t : timed) (void)t.first.done().recv();
     EXPECT_EQ(children_after_timers(parent), 0u);
@@ -441,20 +441,31 @@ TEST_P(ContextTest, DoneHeldAloneKeepsTheChainOfAncestors) {
   });
 }
 
-// A done() taken and dropped, then taken again, is the same channel; each round of
-// handles keeps the context registered, and only while it lasts.
-TEST_P(ContextTest, DoneRoundsComeAndGo) {
+// A done() taken and dropped, then taken again, is the same channel; while only
+// done() handles remain they keep the context registered, and only while they last.
+TEST_P(ContextTest, DoneTakenAgainAndDropped) {
   run([] {
     auto parent = gort::with_cancel(gort::background());
     auto [ctx, cancel] = gort::with_cancel(parent.first);
-    const std::size_t first = std::hash<gort::RecvChan<gort::Done>>()(ctx.done());  // a round ends here
-    gort::RecvChan<gort::Done> d = ctx.done();  // and a new one starts
+    const std::size_t first = std::hash<gort::RecvChan<gort::Done>>()(ctx.done());  // dropped here
+    gort::RecvChan<gort::Done> d = ctx.done();
     EXPECT_EQ(std::hash<gort::RecvChan<gort::Done>>()(d), first);
+    gort::RecvChan<gort::Done> d2 = ctx.done();
     ctx = gort::Context();
     cancel = nullptr;
-    EXPECT_EQ(children(parent.first), 1u);  // d alone holds it
+    EXPECT_EQ(children(parent.first), 1u);  // d and d2 hold it
     d = {};
-    EXPECT_EQ(children(parent.first), 0u);  // released, never cancelled
+    EXPECT_EQ(children(parent.first), 1u);
+    d2 = {};
+    EXPECT_EQ(children(parent.first), 0u);  // retired, never cancelled
+
+    // The other order: the channel's handles go first, then the Context.
+    auto [c1, cancel1] = gort::with_cancel(parent.first);
+    (void)c1.done();
+    cancel1 = nullptr;
+    EXPECT_EQ(children(parent.first), 1u);
+    c1 = gort::Context();
+    EXPECT_EQ(children(parent.first), 0u);
 
     // Cancelled, then its channel dropped and asked for again: still closed.
     auto [c2, cancel2] = gort::with_cancel(parent.first);
@@ -487,6 +498,31 @@ TEST_P(ContextTest, DroppedChildrenWithDoneTakenLeaveTheParent) {
     EXPECT_EQ(children(parent), 0u);
     EXPECT_FALSE(parent.err());
     cancel_parent();
+  });
+}
+
+// The last Context and the last done() handle dropped at the same moment, on two
+// goroutines (or a goroutine and a thread): exactly one of them retires the context.
+TEST_P(ContextTest, LastContextAndLastDoneDroppedAtOnce) {
+  run([] {
+    auto parent = gort::with_cancel(gort::background());
+    const int n = static_cast<int>(scaled(20000, 1000));
+    for (int i = 0; i < n; ++i) {
+      auto [c, cancel] = i % 2 == 0 ? gort::with_cancel(parent.first) : gort::with_timeout(parent.first, 1h);
+      gort::RecvChan<gort::Done> d = c.done();
+      cancel = nullptr;
+      gort::WaitGroup wg;
+      if (i % 8 == 7) {
+        std::thread t([d = std::move(d)]() mutable { d = {}; });
+        c = gort::Context();
+        gort::blocking([&] { t.join(); });
+      } else {
+        wg.go([d = std::move(d)]() mutable { d = {}; });
+        wg.go([c = std::move(c)]() mutable { c = gort::Context(); });
+        wg.wait();
+      }
+      ASSERT_EQ(children(parent.first), 0u);
+    }
   });
 }
 
@@ -598,6 +634,20 @@ TEST_P(ContextTest, DeepChainCancelsAndFreesWithoutRecursion) {
     cancel_root3();
     EXPECT_TRUE(is_closed(d));
     d = {};  // frees the whole chain, from the channel's release hook
+
+    // Every node's done() made (and dropped): retiring the chain bottom up drops each
+    // node's own reference to its channel, still in a loop.
+    auto [root4, cancel_root4] = gort::with_cancel(gort::background());
+    for (long i = 0; i < n; ++i) {
+      chain.push_back(gort::with_cancel(chain.empty() ? root4 : chain.back()).first);
+      (void)chain.back().done();
+    }
+    leaf = chain.back();
+    chain.clear();
+    EXPECT_EQ(children(root4), 1u);
+    leaf = gort::Context();
+    EXPECT_EQ(children(root4), 0u);
+    cancel_root4();
   });
 }
 
