@@ -292,15 +292,15 @@ void drop_registration(ContextNode* n) noexcept {
   release_strong(p);
 }
 
-// n's strong count reached zero (nobody can observe n any more): n goes quietly,
-// uncancelled.  (A canceller that detached n first, or a timer that had fired, may
-// still cancel it: unseen.)  Returns the parent whose strong unit n held, if any.
+// n's last observer went (release_strong, done_released): n goes quietly, uncancelled.
+// (A canceller that detached n first, or a timer that had fired, may still cancel
+// it: unseen.)  Returns the parent whose strong unit n held, if any.
 ContextNode* retire(ContextNode* n) noexcept {
   ContextNode* up = nullptr;
   n->mu.lock();
   const bool orphans = n->children != nullptr;  // each registered child is a strong unit
   n->mu.unlock();
-  if (orphans) fatal("context: released with children registered");
+  if (orphans) fatal("context: retired with children registered");
   stop_timer(n);
   if (unregister(n)) {
     up = n->parent;
