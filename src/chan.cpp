@@ -122,7 +122,12 @@ void chan_retain(hchan* c) noexcept {
 
 void chan_release(hchan* c) noexcept {
   if (c == nullptr || c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const bool kept = c->kept;  // read first: a kept channel's hook may free it
   if (c->on_release != nullptr) c->on_release(c->on_release_arg);
+  if (!kept) chan_free(c);
+}
+
+void chan_free(hchan* c) noexcept {
   if (!c->recvq.empty() || !c->sendq.empty()) fatal("chan: last handle released while a party waits on it");
   if (c->destroy != nullptr) {
     const std::size_t n = c->qcount.load(std::memory_order_relaxed);

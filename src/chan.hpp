@@ -146,6 +146,12 @@ struct hchan {
   // channel that hands over a value only when one is due.  Set before the channel is
   // shared, never changed.
   bool is_timer = false;
+  // Set with on_release, before the channel is shared, by an owner that keeps the
+  // channel's memory past its last handle (a context's done channel, context.cpp).
+  // chan_release then only calls on_release (which may free the channel) and frees
+  // nothing itself; the owner frees it with chan_free.  The owner may hold a reference
+  // of its own and drop it with chan_release_kept, which does not call on_release.
+  bool kept = false;
 
   hchan(std::size_t cap, unsigned char* b, const ChanElemType* t, std::size_t align)
       : dataqsiz(cap), buf(b), elemsize(t->size), move(t->move), destroy(t->destroy), alloc_align(align) {}
@@ -198,6 +204,14 @@ struct hchan {
   bool may_send() const noexcept { return closed.load(std::memory_order_relaxed) != 0 || !full(); }
   bool may_recv() const noexcept { return !empty() || closed.load(std::memory_order_relaxed) != 0; }
 };
+
+// Drops a reference to a kept channel (hchan::kept) without calling on_release; true
+// if it was the last: the caller then does what on_release would have done.
+inline bool chan_release_kept(hchan* c) noexcept { return c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+
+// Frees a channel with no reference left: chan_release's end, which the owner of a
+// kept channel calls itself.
+void chan_free(hchan* c) noexcept;
 
 // Pieces of chansend/chanrecv that selectgo reuses (chan.cpp).
 

@@ -5,31 +5,60 @@
 // an intrusive doubly linked list threaded through the children themselves, so that
 // creating a child allocates only the node, and leaving the set is O(1).
 //
-// Two reference counts, as strong/weak pointers have:
-//   strong  the node's users: Context handles, CancelFuncs, and registered children
+// Ownership.  A node is cancelled only by its CancelFunc, its parent or its deadline
+// (API.md 12.14), never because handles went away; but once nobody can observe it
+// any more it may go quietly.  Two reference counts, as strong/weak pointers have:
+//   strong  the node's observers: Context handles, CancelFuncs, registered children
 //           (a child that can still be cancelled through this node keeps it in its
-//           own parent's set).  When strong reaches zero nobody can observe or cancel
-//           the node any more: it is released (cancelled with errc::canceled, its
-//           timer stopped, unregistered from its parent).  strong never goes from
-//           zero back up: new users are made only from existing ones.
-//   weak    the node's memory: one unit while strong > 0, each child (its `parent`
-//           link, for life), the parent's child list while the node is on it, and
-//           the armed deadline timer (then the goroutine that timer starts).  The node
-//           is freed when weak reaches zero, then its parent's weak is released.
+//           own parent's set); handles to its done channel count too (below).  When
+//           the last of them goes nobody can see the node end: it is retired -- its
+//           timer stopped and taken out of its parent's set, NOT cancelled (there is
+//           nobody to tell).  Never back up from there: new observers come only from
+//           existing ones (a copy, a child made from a Context, done() on a Context).
+//   weak    the node's memory (and its done channel's): one unit until it retires,
+//           each child (its `parent` link, for life), the parent's child list while
+//           the node is on it, and the armed deadline timer (then the goroutine that
+//           timer starts).  The node is freed when weak reaches zero, then its
+//           parent's weak is released.
 // Both release paths are loops, not recursions: freeing a chain of 100,000 nodes, or
-// releasing ancestors that only a released child kept alive, needs no stack depth.
+// retiring ancestors that only a retired child kept alive, needs no stack depth.
+//
+// The done channel.  Its handles are observers too, counted by the channel itself
+// (hchan refs), not one by one in strong.  The node keeps the channel's memory (a
+// kept channel, hchan::kept in chan.hpp: freed with the node, so a canceller can
+// still close it late) and holds one reference of its own while another observer
+// lives; strong's top bit (kDoneRef) records that the channel was made.  Two ways
+// for the last observer to go, one atomic decision between them:
+//   * The other observers go first: the one that takes strong down to kDoneRef (no
+//     Context, CancelFunc or child left) drops the node's reference.  If it was the
+//     channel's last, nobody observes the node: it retires it there and then.
+//   * The channel's handles go last: the hook (on_release) of its last reference
+//     retires the node.
+// Both decrement the same count, refs, so exactly one of them sees it reach zero, and
+// that state is final: a new handle or observer is made only from an existing one,
+// and there is none (done() needs a Context).  While a Context lives the node's
+// reference does too, so done() is one lock-free load and a handle copy, and a loop
+// that takes and drops done() (a select over ctx.done(), each turn) never reaches
+// the hook.  Hence, with only done() held: the timer stays armed and the registration
+// stays, up the whole chain of ancestors (each holds a strong unit on its parent), so
+// the deadline or a cancelled ancestor closes the channel with the right err(); and a
+// node whose handles, channel handles and children are all gone leaves its parent at
+// once, so a long-lived parent does not grow with dropped children.
 //
 // Cancellation (the state machine is next to kLive below).  cancel_one(n) takes n.mu,
-// moves n from live to cancelled, closes done (if it was ever made) and takes n's
-// whole child list; nothing else is done under the lock.  From then on the list
-// belongs to the canceller alone: a child leaving the set (unregister) first checks,
-// under the parent's lock, that the parent is live, and otherwise leaves the links
-// alone.  So the canceller walks the detached subtree with no lock held, depth first
-// through the children's own links (descend into a node's detached list, climb back
-// through `parent` when a list ends), cancelling each node under its own lock and then
-// dropping the registration it held (the list's weak unit on the child, the child's
-// strong unit on its parent).  Linear in the subtree, no allocation, no recursion;
-// each node is cancelled exactly once (cancel_one is the only live->cancelled edge).
+// moves n from live to cancelled, closes done (if it was ever made: with or without
+// handles, it is the same channel) and takes n's whole child list; nothing else is
+// done under the lock.  From then on the list belongs to the canceller alone: a child
+// leaving the set (unregister) first checks, under the parent's lock, that the parent
+// is live, and otherwise leaves the links alone.  So the canceller walks the detached
+// subtree with no lock held, depth first through the children's own links (descend
+// into a node's detached list, climb back through `parent` when a list ends),
+// cancelling each node under its own lock and then dropping the registration it held
+// (the list's weak unit on the child, the child's strong unit on its parent).  Linear
+// in the subtree, no allocation, no recursion; each node is cancelled exactly once
+// (cancel_one is the only live->cancelled edge).  A retired node may still be
+// cancelled by a canceller that detached it first, or by a timer that fired before
+// release could stop it: that is harmless, nobody sees it.
 //
 // Deadlines.  A node gets a timer of its own only if its deadline is earlier than its
 // parent's (otherwise the parent's expiry reaches it first: Go's rule); that node is a
@@ -40,13 +69,16 @@
 // into that goroutine.  A teardown that discards the timer drops the reference.
 //
 // done() is made on first use (most contexts are only passed down, or polled with
-// err()), published with one release store; it is read lock-free afterwards.  A node
-// cancelled before anyone asked hands out one shared closed channel instead.
+// err()) and published with one release store; afterwards done() is one lock-free
+// load and one fetch_add, as copying a channel handle is.  A node cancelled before
+// anyone asked hands out one shared closed channel instead.
 //
 // Lock order: a node's mu -> the done channel's lock -> scheduler locks (closechan
 // readies waiters); a node's mu -> a timer heap's lock (arming).  Never two node locks
 // at once: cancel takes one node lock at a time, and registration takes only the
-// parent's.  No lock is held across anything that blocks.
+// parent's.  The done channel's hook runs where its last handle is dropped, never
+// under a channel or heap lock (as time.cpp's channel timers rely on too), and
+// releases like a dropped Context.  No lock is held across anything that blocks.
 //
 // Rejected alternatives:
 //   * Go's own layout (children in a map, cancel recursing under the parent's lock):
@@ -56,13 +88,29 @@
 //     bigger blocks), and weak_ptr::lock on every cancellation step.
 //   * Children never leaving the parent until it is cancelled (Go without the cancel
 //     call, and what `go vet` warns about): a long-lived parent with many short-lived
-//     children then grows without bound.  Releasing on the last user fixes that.
-//   * Counting done() channel handles as users too (a released node would then stay
-//     registered while someone holds its channel).  The channel's release hook could
-//     tell when the last handle goes, but a done() racing with that release would need
-//     an increment-if-not-zero on a possibly dying channel under the node's lock, on
-//     every call; done() is now one lock-free load.  Releasing cancels instead, so a
-//     channel that outlives every handle is closed rather than left open forever.
+//     children then grows without bound.  Releasing when nobody observes fixes that.
+//   * Releasing on the last Context or CancelFunc and cancelling then (this file's
+//     previous design): a done() channel still held closed at once, long before the
+//     deadline or the parent's cancel that Go would wait for.
+//   * The node pointing at a channel it does not keep, done() taking a reference with
+//     an increment-if-not-zero: the channel may be freed between the load and the
+//     increment, so every done() would need the node's lock (or hazard pointers).
+//     Keeping the memory turns zero handles into a state instead of a death.
+//   * A new channel per round of handles: done() would stop being one channel (Go's
+//     is), and the old one would need freeing somewhere.
+//   * A strong unit taken by done() whenever refs goes 0 -> 1 and dropped by the hook
+//     at each 1 -> 0: a select over ctx.done() in a loop then pays two more atomic
+//     operations on the node each turn (measured 21 -> 38 ns per done() and drop).
+//     Keeping that unit while other observers live, and letting the hook and the
+//     last observer's release each read the other's count behind a fence (Dekker),
+//     still put the fence on every turn (30 -> 48 ns, in one run) and took two counts
+//     to reason about; the node's own reference makes it one count, and the loop
+//     costs what it did before done() handles counted (21 ns).
+//   * The hook also handling the node's own last reference (chan_release instead of
+//     chan_release_kept): the hook would retire the parent in a nested call, a
+//     recursion as deep as a chain of contexts whose done() was made.
+//   * The node holding a counted handle and a hook at refs 2 -> 1: a test in every
+//     chan_release of every channel.
 //   * Cancelling in the timer callback itself: see Deadlines.
 //   * after_func for deadlines: a second allocation (its core and std::function) per
 //     deadline context, where an embedded runtime timer costs none.
@@ -78,6 +126,7 @@
 
 #include <gort/go.hpp>
 
+#include "chan.hpp"
 #include "fatal.hpp"
 #include "lock_futex.hpp"
 #include "proc.hpp"
@@ -99,6 +148,11 @@ constexpr std::uint8_t kCodeMask = 0x3;  // holds errc::canceled / errc::deadlin
 constexpr std::uint8_t kFinished = 0x4;
 static_assert(static_cast<std::uint8_t>(errc::deadline_exceeded) <= kCodeMask);
 
+// ContextNode::strong's top bit: the node holds a reference to its done channel
+// (top of this file).  Set when the channel is made, for good; the observers count
+// in the bits below it.
+constexpr std::uint32_t kDoneRef = std::uint32_t{1} << 31;
+
 // deadline value of a node without one (nanoseconds on Clock's epoch).  Requested
 // deadlines saturate one below it.
 constexpr std::int64_t kNoDeadline = INT64_MAX;
@@ -111,19 +165,21 @@ struct ContextNode {
       : strong(users), has_timer(timer), parent(p), deadline(dl) {}
   ContextNode(const ContextNode&) = delete;
   ContextNode& operator=(const ContextNode&) = delete;
+  ~ContextNode() {
+    if (hchan* c = done.load(std::memory_order_relaxed)) chan_free(c);  // kept: no handle left
+  }
 
-  std::atomic<std::uint32_t> strong;    // users (see the top of this file); atomics only
-  std::atomic<std::uint32_t> weak{1};   // memory; the 1 is held while strong > 0
+  std::atomic<std::uint32_t> strong;    // observers (see the top of this file); atomics only
+  std::atomic<std::uint32_t> weak{1};   // memory; the 1 is held until the node retires
   Lock mu;                              // guards the fields marked "mu"
   std::atomic<std::uint8_t> state{kLive};  // mu to write (or before n is shared); read lock-free
-  std::atomic<bool> has_done{false};    // mu to write (false -> true, release); done_chan is set
   bool registered = false;              // parent->mu: on the parent's child list
   const bool has_timer;                 // immutable: this is a DeadlineNode
   ContextNode* const parent;            // immutable; null under background().  Holds a weak unit
   ContextNode* prev = nullptr;          // parent->mu while registered and the parent is live;
   ContextNode* next = nullptr;          //   then the parent's canceller's alone
   ContextNode* children = nullptr;      // mu: head of the child list; taken by cancel_one
-  Chan<Done> done_chan;                 // mu to write, once (before has_done); immutable after
+  std::atomic<hchan*> done{nullptr};    // mu to write, once (release); the kept done channel, freed with n
   const std::int64_t deadline;          // immutable: ns on Clock's epoch, or kNoDeadline
 
   static Context handle(ContextNode* adopt) noexcept { return Context(adopt); }
@@ -195,7 +251,7 @@ Cancelled cancel_one(ContextNode* n, errc code) noexcept {
   const auto c = static_cast<std::uint8_t>(code);
   n->state.store(c, std::memory_order_release);  // before the close: a woken receiver sees err()
   // Not the shared closed channel: that one is handed out only once the node is cancelled.
-  if (n->has_done.load(std::memory_order_relaxed)) closechan(ChanAccess::core(n->done_chan));
+  if (hchan* d = n->done.load(std::memory_order_relaxed)) closechan(d);
   ContextNode* kids = std::exchange(n->children, nullptr);
   n->state.store(c | kFinished, std::memory_order_release);
   n->mu.unlock();
@@ -236,25 +292,77 @@ void drop_registration(ContextNode* n) noexcept {
   release_strong(p);
 }
 
-void release_strong(ContextNode* n) noexcept {
-  // A loop: releasing n may drop the last user of its parent (a parent only n kept
-  // registered), and so on up the chain.
-  while (n != nullptr && n->strong.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    ContextNode* up = nullptr;
-    Cancelled c = cancel_one(n, errc::canceled);
-    if (c.now) {
-      // Nobody can observe n any more, except through a done() channel it handed out.
-      if (c.children != nullptr) fatal("context: released with children registered");
-      stop_timer(n);
-      if (unregister(n)) {
-        up = n->parent;
-        release_weak(n);  // the list's unit (the strong unit is still held)
-      }
-    }
-    // (c.now false: whoever cancelled n unregistered it, or its parent is cancelled.)
-    release_weak(n);  // the strong unit
-    n = up;           // n's strong unit on its parent
+// n's last observer went (release_strong, done_released): n goes quietly, uncancelled.
+// (A canceller that detached n first, or a timer that had fired, may still cancel
+// it: unseen.)  Returns the parent whose strong unit n held, if any.
+ContextNode* retire(ContextNode* n) noexcept {
+  ContextNode* up = nullptr;
+  n->mu.lock();
+  const bool orphans = n->children != nullptr;  // each registered child is a strong unit
+  n->mu.unlock();
+  if (orphans) fatal("context: retired with children registered");
+  stop_timer(n);
+  if (unregister(n)) {
+    up = n->parent;
+    release_weak(n);  // the list's unit (the strong unit is still held)
   }
+  // (unregister false: n was born cancelled, a canceller took it off the list, or its
+  // parent is cancelled and its canceller owns the list.)
+  release_weak(n);  // the strong unit
+  return up;
+}
+
+void release_strong(ContextNode* n) noexcept {
+  // A loop: retiring n may drop the last observer of its parent (a parent only n kept
+  // registered), and so on up the chain.
+  while (n != nullptr) {
+    const std::uint32_t was = n->strong.fetch_sub(1, std::memory_order_acq_rel);
+    if (was == kDoneRef + 1) {
+      // The last observer but the done channel's handles: the node lets its own
+      // reference go.  Without chan_release (whose hook would retire n in a nested
+      // call, a recursion up the chain): if it was the last, retire n here instead.
+      if (!chan_release_kept(n->done.load(std::memory_order_acquire))) return;  // the hook will
+    } else if (was != 1) {
+      return;
+    }
+    n = retire(n);  // n's strong unit on its parent
+  }
+}
+
+// The done channel's hook: its last handle went, after the node's own reference
+// (release_strong), so nobody observes n any more.
+void done_released(void* node) {
+  auto* n = static_cast<ContextNode*>(node);
+  if (n->strong.load(std::memory_order_relaxed) != kDoneRef) fatal("context: done channel released while observed");
+  release_strong(retire(n));
+}
+
+// A handle to n's done channel c, for a caller that holds a Context: the node's own
+// reference is still held (refs > 0), as for any copy of a handle.
+RecvChan<Done> done_handle(hchan* c) noexcept {
+  chan_retain(c);
+  RecvChan<Done> h;
+  ChanAccess::adopt(h, c);
+  return h;
+}
+
+// done()'s first call: makes the channel (or hands out the shared closed one).
+RecvChan<Done> make_done(ContextNode* n) {
+  // Cancelled before anyone asked: no channel will be made now (only a live node
+  // makes one), and the lock is not needed to say so.
+  if ((n->state.load(std::memory_order_acquire) & kFinished) != 0 && n->done.load(std::memory_order_acquire) == nullptr)
+    return closed_done();
+  std::lock_guard<Lock> lk(n->mu);
+  if (hchan* c = n->done.load(std::memory_order_relaxed)) return done_handle(c);  // made meanwhile
+  if (n->state.load(std::memory_order_relaxed) != kLive) return closed_done();
+  hchan* c = makechan(&ChanElem<Done>::type, 0);  // refs 1: the node's own
+  c->on_release = done_released;
+  c->on_release_arg = n;
+  c->kept = true;
+  n->done.store(c, std::memory_order_release);
+  // After the store: whoever finds kDoneRef in strong finds the channel too.
+  n->strong.fetch_add(kDoneRef, std::memory_order_release);
+  return done_handle(c);
 }
 
 // Cancels the detached child list `first` of `root` and every subtree under it,
@@ -451,15 +559,8 @@ Context::~Context() {
 RecvChan<Done> Context::done() const {
   ContextNode* n = node_;
   if (n == nullptr) return {};
-  if (!n->has_done.load(std::memory_order_acquire)) {
-    std::lock_guard<detail::Lock> lk(n->mu);
-    if (!n->has_done.load(std::memory_order_relaxed)) {
-      n->done_chan = n->state.load(std::memory_order_relaxed) == detail::kLive ? make_chan<Done>()
-                                                                                 : detail::closed_done();
-      n->has_done.store(true, std::memory_order_release);
-    }
-  }
-  return n->done_chan;
+  if (detail::hchan* c = n->done.load(std::memory_order_acquire)) return detail::done_handle(c);
+  return detail::make_done(n);
 }
 
 std::error_code Context::err() const {

@@ -1,7 +1,8 @@
 // context_test.cpp -- gort::Context: background, with_cancel trees, deadlines and
-// timeouts, err() codes, done() with select, release of dropped children, trees of
-// 100,000 nodes (wide and deep), and cancellation races between goroutines and
-// threads.  Each over max_procs 1, 2, 4.
+// timeouts, err() codes, done() with select, release of dropped children, done()
+// channels that outlive every other handle (they still close on time, and keep what
+// they need), trees of 100,000 nodes (wide and deep), and cancellation races between
+// goroutines and threads.  Each over max_procs 1, 2, 4.
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -24,9 +25,20 @@ using Clock = gort::Clock;
 class ContextTest : public ProcsTest {};
 GORT_INSTANTIATE_PROCS(ContextTest);
 
-bool is_done(const gort::Context& c) { return gort::select(gort::on_recv(c.done()), gort::on_default()) == 0; }
+bool is_closed(const gort::RecvChan<gort::Done>& d) {
+  return gort::select(gort::on_recv(d), gort::on_default()) == 0;
+}
+
+bool is_done(const gort::Context& c) { return is_closed(c.done()); }
 
 std::size_t children(const gort::Context& c) { return gort::detail::context_child_count(c); }
+
+// children(c) once the goroutines that fired timers start have had time to finish: a
+// timer's goroutine closes done() before it unregisters the child (Go's order).
+std::size_t children_after_timers(const gort::Context& c) {
+  for (int i = 0; i < 5000 && children(c) != 0; ++i) gort::sleep(1ms);
+  return children(c);
+}
 
 TEST_P(ContextTest, BackgroundNeverEnds) {
   run([] {
@@ -302,11 +314,10 @@ TEST_P(ContextTest, DroppedChildrenLeaveTheParent) {
 
     // Timeouts that fire leave the set too.
     std::vector<std::pair<gort::Context, gort::CancelFunc>> timed;
-    for (int i = 0; i < 20; ++i) timed.push_back(gort::with_timeout(parent, 1ms));
+    for (int i = 0; i < 20; ++i) timed.push_back(gort::with_timeout(parent, 50ms));  // not before the count
     EXPECT_EQ(children(parent), 20u);
     for (auto& t : timed) (void)t.first.done().recv();
-    for (int i = 0; i < 5000 && children(parent) != 0; ++i) gort::sleep(1ms);  // the cancelling goroutines
-    EXPECT_EQ(children(parent), 0u);
+    EXPECT_EQ(children_after_timers(parent), 0u);
     EXPECT_FALSE(parent.err());
     cancel_parent();
   });
@@ -338,16 +349,233 @@ TEST_P(ContextTest, ADroppedMiddleNodeStillRelaysCancellation) {
   });
 }
 
-// Releasing a context closes a done() channel that outlived every handle to it (it
-// could otherwise never be closed).
-TEST_P(ContextTest, ReleasingClosesAnEscapedDoneChannel) {
+// Dropping handles never cancels (API.md 12.14): a done() channel held alone still
+// closes at the deadline, as Go's does, not when the Context and CancelFunc go.
+TEST_P(ContextTest, DoneHeldAloneClosesAtTheDeadline) {
+  run([] {
+    const auto t0 = Clock::now();
+    gort::RecvChan<gort::Done> d = gort::with_timeout(gort::background(), 200ms).first.done();
+    gort::sleep(20ms);
+    EXPECT_FALSE(is_closed(d));  // the old release-cancels design closed it at 0 ms
+    EXPECT_EQ(d.recv(), std::nullopt);
+    const auto elapsed = Clock::now() - t0;
+    EXPECT_GE(elapsed, 150ms);
+    EXPECT_LT(elapsed, 10s);  // wide: a loaded 2-core machine
+
+    // The same under a live parent: the child's own timer, and its registration.
+    auto parent = gort::with_cancel(gort::background());
+    const auto t1 = Clock::now();
+    d = gort::with_deadline(parent.first, Clock::now() + 100ms).first.done();
+    EXPECT_EQ(children(parent.first), 1u);
+    gort::sleep(10ms);
+    EXPECT_FALSE(is_closed(d));
+    EXPECT_EQ(d.recv(), std::nullopt);
+    EXPECT_GE(Clock::now() - t1, 80ms);
+    EXPECT_EQ(children_after_timers(parent.first), 0u);
+    EXPECT_FALSE(parent.first.err());
+  });
+}
+
+// With only done() held, a child stays registered: the parent's cancel closes it,
+// and nothing closes it before.
+TEST_P(ContextTest, DoneHeldAloneClosesWithTheParent) {
   run([] {
     auto parent = gort::with_cancel(gort::background());
     gort::RecvChan<gort::Done> d = gort::with_cancel(parent.first).first.done();
-    EXPECT_EQ(d.recv(), std::nullopt);
+    gort::RecvChan<gort::Done> d2 = d;  // copies are handles like any other
+    EXPECT_EQ(children(parent.first), 1u);
+    gort::sleep(20ms);
+    EXPECT_FALSE(is_closed(d));
+    d = {};
+    EXPECT_EQ(children(parent.first), 1u);
+    std::atomic<bool> woke{false};
+    gort::WaitGroup wg;
+    wg.go([d2, &woke] {
+      EXPECT_EQ(d2.recv(), std::nullopt);
+      woke.store(true);
+    });
+    gort::sleep(10ms);
+    EXPECT_FALSE(woke.load());
+    parent.second();
+    wg.wait();
+    EXPECT_TRUE(is_closed(d2));
     EXPECT_EQ(children(parent.first), 0u);
-    gort::RecvChan<gort::Done> t = gort::with_timeout(gort::background(), 1h).first.done();
+
+    // A parent's deadline reaches it too, and a Context kept of a sibling shows why.
+    auto timed = gort::with_timeout(gort::background(), 50ms);
+    gort::Context sibling = gort::with_cancel(timed.first).first;
+    gort::RecvChan<gort::Done> t = gort::with_cancel(timed.first).first.done();
+    timed = {};
     EXPECT_EQ(t.recv(), std::nullopt);
+    (void)sibling.done().recv();
+    EXPECT_EQ(sibling.err(), gort::errc::deadline_exceeded);
+  });
+}
+
+// done() of a grandchild keeps the whole chain registered, through nodes nobody else
+// holds; dropping it then unregisters the chain.
+TEST_P(ContextTest, DoneHeldAloneKeepsTheChainOfAncestors) {
+  run([] {
+    auto root = gort::with_cancel(gort::background());
+    gort::RecvChan<gort::Done> d;
+    {
+      auto mid = gort::with_cancel(root.first);
+      auto leaf = gort::with_timeout(mid.first, 1h);
+      d = gort::with_cancel(leaf.first).first.done();
+    }
+    EXPECT_EQ(children(root.first), 1u);
+    EXPECT_FALSE(is_closed(d));
+    root.second();
+    EXPECT_TRUE(is_closed(d));
+    EXPECT_EQ(children(root.first), 0u);
+
+    auto root2 = gort::with_cancel(gort::background());
+    {
+      auto mid = gort::with_cancel(root2.first);
+      d = gort::with_cancel(gort::with_cancel(mid.first).first).first.done();
+    }
+    EXPECT_EQ(children(root2.first), 1u);
+    d = {};  // the last observer: the chain goes quietly
+    EXPECT_EQ(children(root2.first), 0u);
+    EXPECT_FALSE(root2.first.err());
+  });
+}
+
+// A done() taken and dropped, then taken again, is the same channel; while only
+// done() handles remain they keep the context registered, and only while they last.
+TEST_P(ContextTest, DoneTakenAgainAndDropped) {
+  run([] {
+    auto parent = gort::with_cancel(gort::background());
+    auto [ctx, cancel] = gort::with_cancel(parent.first);
+    const std::size_t first = std::hash<gort::RecvChan<gort::Done>>()(ctx.done());  // dropped here
+    gort::RecvChan<gort::Done> d = ctx.done();
+    EXPECT_EQ(std::hash<gort::RecvChan<gort::Done>>()(d), first);
+    gort::RecvChan<gort::Done> d2 = ctx.done();
+    ctx = gort::Context();
+    cancel = nullptr;
+    EXPECT_EQ(children(parent.first), 1u);  // d and d2 hold it
+    d = {};
+    EXPECT_EQ(children(parent.first), 1u);
+    d2 = {};
+    EXPECT_EQ(children(parent.first), 0u);  // retired, never cancelled
+
+    // The other order: the channel's handles go first, then the Context.
+    auto [c1, cancel1] = gort::with_cancel(parent.first);
+    (void)c1.done();
+    cancel1 = nullptr;
+    EXPECT_EQ(children(parent.first), 1u);
+    c1 = gort::Context();
+    EXPECT_EQ(children(parent.first), 0u);
+
+    // Cancelled, then its channel dropped and asked for again: still closed.
+    auto [c2, cancel2] = gort::with_cancel(parent.first);
+    (void)c2.done();
+    cancel2();
+    EXPECT_TRUE(is_done(c2));
+    EXPECT_EQ(c2.err(), gort::errc::canceled);
+  });
+}
+
+// Many short-lived children of a long-lived parent, each with done() taken (and
+// held a while, by a batch), then everything dropped: the set does not grow.
+TEST_P(ContextTest, DroppedChildrenWithDoneTakenLeaveTheParent) {
+  run([] {
+    auto [parent, cancel_parent] = gort::with_cancel(gort::background());
+    const long n = scaled(100000, 5000);
+    constexpr std::size_t kBatch = 64;
+    std::vector<gort::RecvChan<gort::Done>> held;
+    held.reserve(kBatch);
+    for (long i = 0; i < n; ++i) {
+      held.push_back(i % 2 == 0 ? gort::with_cancel(parent).first.done()
+                                : gort::with_timeout(parent, 1h).first.done());
+      if (held.size() == kBatch) {
+        EXPECT_EQ(children(parent), kBatch);
+        held.clear();
+        ASSERT_EQ(children(parent), 0u);
+      }
+    }
+    held.clear();
+    EXPECT_EQ(children(parent), 0u);
+    EXPECT_FALSE(parent.err());
+    cancel_parent();
+  });
+}
+
+// The last Context and the last done() handle dropped at the same moment, on two
+// goroutines (or a goroutine and a thread): exactly one of them retires the context.
+TEST_P(ContextTest, LastContextAndLastDoneDroppedAtOnce) {
+  run([] {
+    auto parent = gort::with_cancel(gort::background());
+    const int n = static_cast<int>(scaled(20000, 1000));
+    for (int i = 0; i < n; ++i) {
+      auto [c, cancel] = i % 2 == 0 ? gort::with_cancel(parent.first) : gort::with_timeout(parent.first, 1h);
+      gort::RecvChan<gort::Done> d = c.done();
+      cancel = nullptr;
+      gort::WaitGroup wg;
+      if (i % 8 == 7) {
+        std::thread t([d = std::move(d)]() mutable { d = {}; });
+        c = gort::Context();
+        gort::blocking([&] { t.join(); });
+      } else {
+        wg.go([d = std::move(d)]() mutable { d = {}; });
+        wg.go([c = std::move(c)]() mutable { c = gort::Context(); });
+        wg.wait();
+      }
+      ASSERT_EQ(children(parent.first), 0u);
+    }
+  });
+}
+
+// The last done() handle dropped on a plain thread releases the context there.
+TEST_P(ContextTest, DoneDroppedOnAThreadReleases) {
+  run([] {
+    auto parent = gort::with_cancel(gort::background());
+    gort::RecvChan<gort::Done> d = gort::with_timeout(parent.first, 1h).first.done();
+    std::thread t([d = std::move(d)]() mutable { d = {}; });
+    gort::blocking([&] { t.join(); });
+    EXPECT_EQ(children(parent.first), 0u);
+  });
+}
+
+// Children created, observed only through done(), dropped and cancelled at once from
+// many goroutines and threads: every waiter wakes exactly when its context ends, and
+// the parent's set ends empty.
+TEST_P(ContextTest, ConcurrentDoneOnlyObservers) {
+  run([] {
+    const int rounds = static_cast<int>(scaled(500, 20));
+    for (int r = 0; r < rounds; ++r) {
+      auto [parent, cancel_parent] = gort::with_cancel(gort::background());
+      constexpr int kKids = 24;
+      std::atomic<int> woke{0};
+      gort::WaitGroup wg;
+      for (int i = 0; i < kKids; ++i)
+        wg.go(
+            [p = parent, &woke, &wg](int i) {
+              auto [c, cancel] = i % 3 == 0 ? gort::with_timeout(p, std::chrono::milliseconds(i % 5))
+                                            : gort::with_cancel(p);
+              gort::RecvChan<gort::Done> d = i % 4 == 0 ? gort::with_cancel(c).first.done() : c.done();
+              if (i % 2 == 0) {
+                wg.go([cancel = std::move(cancel)] { cancel(); });
+              } else {
+                cancel = nullptr;
+              }
+              c = gort::Context();
+              if (i % 5 == 0) {
+                (void)gort::with_cancel(p).first.done();  // dropped at once: released
+                return;  // d dropped unwaited
+              }
+              (void)d.recv();
+              woke.fetch_add(1);
+            },
+            i);
+      std::thread canceller([c = cancel_parent] { c(); });
+      wg.wait();
+      gort::blocking([&] { canceller.join(); });
+      int waiting = 0;
+      for (int i = 0; i < kKids; ++i) waiting += i % 5 != 0;
+      EXPECT_EQ(woke.load(), waiting);
+      EXPECT_EQ(children_after_timers(parent), 0u);
+    }
   });
 }
 
@@ -395,6 +623,31 @@ TEST_P(ContextTest, DeepChainCancelsAndFreesWithoutRecursion) {
     leaf = gort::Context();  // unregisters the whole chain, bottom up
     EXPECT_EQ(children(root2), 0u);
     cancel_root2();
+
+    // Held only through the leaf's done(): cancelling reaches it, dropping frees all.
+    auto [root3, cancel_root3] = gort::with_cancel(gort::background());
+    for (long i = 0; i < n; ++i) chain.push_back(gort::with_cancel(chain.empty() ? root3 : chain.back()).first);
+    gort::RecvChan<gort::Done> d = chain.back().done();
+    chain.clear();
+    EXPECT_EQ(children(root3), 1u);
+    EXPECT_FALSE(is_closed(d));
+    cancel_root3();
+    EXPECT_TRUE(is_closed(d));
+    d = {};  // frees the whole chain, from the channel's release hook
+
+    // Every node's done() made (and dropped): retiring the chain bottom up drops each
+    // node's own reference to its channel, still in a loop.
+    auto [root4, cancel_root4] = gort::with_cancel(gort::background());
+    for (long i = 0; i < n; ++i) {
+      chain.push_back(gort::with_cancel(chain.empty() ? root4 : chain.back()).first);
+      (void)chain.back().done();
+    }
+    leaf = chain.back();
+    chain.clear();
+    EXPECT_EQ(children(root4), 1u);
+    leaf = gort::Context();
+    EXPECT_EQ(children(root4), 0u);
+    cancel_root4();
   });
 }
 
@@ -489,10 +742,7 @@ TEST_P(ContextTest, ManyTimeoutsFire) {
           1 + i % 20);
     wg.wait();
     EXPECT_EQ(exceeded.load(), n);
-    // A timer's goroutine closes done() before it unregisters the child (Go's order):
-    // the last ones may still be on their way out.
-    for (int i = 0; i < 5000 && children(parent) != 0; ++i) gort::sleep(1ms);
-    EXPECT_EQ(children(parent), 0u);
+    EXPECT_EQ(children_after_timers(parent), 0u);
     cancel_parent();
   });
 }

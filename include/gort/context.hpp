@@ -39,13 +39,15 @@
 //   giving each goroutine its own copy, not by sharing one handle object).
 //
 // Lifetime (gort's addition; Go relies on its garbage collector and `go vet`):
-// a context is in use while some Context handle, CancelFunc or live descendant refers
-// to it.  When the last of them goes away the context is released: it is cancelled
-// (errc::canceled; only a done() channel someone still holds can see that), its
-// timer is stopped and it leaves its parent's child set.  So many short-lived
-// children of one long-lived parent cost nothing once dropped, even if their
-// CancelFunc is never called -- but keep the Context (or the CancelFunc) while a
-// done() channel taken from it should still wait for the deadline or the parent.
+// dropping handles never cancels a context; only its CancelFunc, its parent or its
+// deadline do.  A done() channel keeps alive what it needs to be closed on time: the
+// deadline timer, and the context's place under its parent (and theirs up the tree),
+// so holding only `with_timeout(parent, d).first.done()` still sees it close after d,
+// with err() deadline_exceeded for anyone who kept a Context.  Once no Context,
+// CancelFunc, done() channel or live descendant refers to a context, nobody can
+// observe it: it is freed without being cancelled, and leaves its parent's child set.
+// So many short-lived children of one long-lived parent cost nothing once dropped,
+// even if their CancelFunc is never called.
 //
 // Cost: with_cancel allocates the context (one 64-byte block; 120 bytes for a
 // deadline context, timer included) and, std::function being what it is, the
@@ -71,7 +73,7 @@ namespace gort {
 
 // Why a context was cancelled (Go's context.Canceled and context.DeadlineExceeded).
 enum class errc {
-  canceled = 1,       // "context canceled": a CancelFunc, or the context was released
+  canceled = 1,       // "context canceled": its (or an ancestor's) CancelFunc
   deadline_exceeded,  // "context deadline exceeded": its (or an ancestor's) deadline passed
 };
 
@@ -97,7 +99,8 @@ class Context {
   }
   ~Context();
 
-  // Closed when the context is cancelled; the nil channel for background().
+  // Closed when the context is cancelled; the nil channel for background().  The
+  // same channel every time; holding it keeps the context able to end (see Lifetime).
   RecvChan<Done> done() const;
   // {} while live; then errc::canceled or errc::deadline_exceeded, for good.
   std::error_code err() const;

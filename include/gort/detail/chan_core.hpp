@@ -134,10 +134,12 @@ class ChanHandle {
   hchan* c_ = nullptr;
 };
 
-// For select's cases: the core of any handle, and taking a handle's reference.
+// For select's cases: the core of any handle, and taking a handle's reference.  For
+// context.cpp: making a nil handle own a reference the caller took on c.
 struct ChanAccess {
   static hchan* core(const ChanHandle& h) noexcept { return h.c_; }
   static ChanHandle take(ChanHandle&& h) noexcept { return ChanHandle(std::move(h)); }
+  static void adopt(ChanHandle& nil, hchan* c) noexcept { nil.c_ = c; }
 };
 
 }  // namespace gort::detail
