@@ -203,9 +203,13 @@ void retain_weak(ContextNode* n) noexcept { n->weak.fetch_add(1, std::memory_ord
 void release_weak(ContextNode* n) noexcept {
   while (n != nullptr && n->weak.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     ContextNode* p = n->parent;
-    if (n->has_timer)
-      delete static_cast<DeadlineNode*>(n);
-    else
+    if (n->has_timer) {
+      // The goroutine fire_deadline started may drop the last unit before fire_deadline
+      // returned: deltimer waits for that delivery to let go of the timer.
+      auto* dn = static_cast<DeadlineNode*>(n);
+      deltimer(&dn->t);
+      delete dn;
+    } else
       delete n;
     n = p;  // the child's link to its parent
   }
