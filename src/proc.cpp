@@ -748,24 +748,20 @@ G* find_runnable(M* m) {
         return gp;
       }
     }
-    // Nothing: give up the P.  (Timers and the poller will be consulted here.)
+    // Nothing local or to steal: the global queue, else give up the P.
+    G* from_global = nullptr;
     {
       std::lock_guard<std::mutex> lk(sched.lock);
       if (sched.abandoning.load(std::memory_order_relaxed)) continue;
-      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
-        G* gp = globrunqget(p, 0);
-        if (m->spinning) {
-          m->spinning = false;
-          sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
-        }
-        if (gp != nullptr) {
-          // Like resetspinning, but the lock is held: wake after.
-          return gp;
-        }
-      }
-      pidleput(releasep(m));
+      if (sched.runq_size.load(std::memory_order_relaxed) > 0) from_global = globrunqget(p, 0);
+      if (from_global == nullptr) pidleput(releasep(m));
     }
-    const bool was_spinning = m->spinning;
+    if (from_global != nullptr) {
+      // Go's resetspinning, after the lock: if this was the last spinning M, wake
+      // another, since more of the global queue (or of some P's) may be unclaimed.
+      if (m->spinning) resetspinning(m);
+      return from_global;
+    }
     if (m->spinning) {
       m->spinning = false;
       sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
@@ -794,7 +790,6 @@ G* find_runnable(M* m) {
         }
       }
     }
-    (void)was_spinning;
     // Timers and I/O: be the M that wakes for the next one, unless another already is.
     if (std::int64_t next = next_wake_deadline(); next != 0) {
       if (next <= nanotime()) continue;  // due already: the m->p == nullptr path runs them
