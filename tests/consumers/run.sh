@@ -55,7 +55,8 @@ for c in $consumers; do
       pcdir=$(dirname "$(find "$prefix" -name gort.pc | head -n1)")
       # shellcheck disable=SC2046  # pkg-config's output is meant to be word-split
       "$cxx" -o "$work/pkg-config-consumer" "$here/consumer.cpp" \
-             $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs gort)
+             $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs gort) \
+             -Wl,-rpath,"$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir gort)"  # for a shared libgort
       check pkg-config "$work/pkg-config-consumer" ;;
     subdirectory) cmake_consumer subdirectory -DGORT_SOURCE_DIR="$src" ;;
     fetchcontent)
