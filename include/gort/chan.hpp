@@ -207,6 +207,7 @@ class SendChan : public detail::ChanBase<T> {
   std::optional<T> recv() const = delete;       // send-only channel (chan<- T): receive from a Chan or RecvChan
   std::optional<T> try_recv() const = delete;   // send-only channel (chan<- T): receive from a Chan or RecvChan
   void begin() const = delete;                  // send-only channel (chan<- T): range over a Chan or RecvChan
+  void end() const = delete;                    // send-only channel (chan<- T): range over a Chan or RecvChan
 
   friend bool operator==(const SendChan& a, const SendChan& b) noexcept {
     return detail::ChanAccess::core(a) == detail::ChanAccess::core(b);
