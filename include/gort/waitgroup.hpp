@@ -66,6 +66,10 @@ class WaitGroup {
  private:
   template <class F, class... A>
   void go_at(const detail::CallSite& site, F&& f, A&&... a) {
+    if constexpr (detail::go_callable<F, A...>()) go_checked(site, std::forward<F>(f), std::forward<A>(a)...);
+  }
+  template <class F, class... A>
+  void go_checked(const detail::CallSite& site, F&& f, A&&... a) {
     detail::check_go_func(f, site);
     add(1);
     try {
