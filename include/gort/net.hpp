@@ -48,8 +48,9 @@
 // write and accept blocked on it; they, and any later call, throw errc::closed.  The
 // descriptor itself is closed when the last call still in flight has returned, and
 // close() waits for that (it is quick: those calls were woken), so the fd number can
-// never be reused under a call that still runs.  Closing a "unix" Listener removes
-// the socket file it created (Go's unlinkOnClose).
+// never be reused under a call that still runs.  A second close() returns at once,
+// as in Go (the first may still be waiting).  Closing a "unix" Listener removes the
+// socket file it created (Go's unlinkOnClose).
 //
 // Deadlines (Go's SetDeadline): an absolute time after which blocked and future calls
 // fail with errc::timeout, which compares equal to std::errc::timed_out ("i/o

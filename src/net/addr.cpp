@@ -170,8 +170,9 @@ Network parse_network(std::string_view network, const char* op) {
 
 std::vector<SockAddr> resolve_tcp(const Network& net, std::string_view address, Purpose purpose, const char* op) {
   const std::string prefix = std::string(op) + " " + net.name + ": ";
-  auto [host, port_str] = split(address, prefix);
-  const std::uint16_t port = parse_port(port_str, prefix, address);
+  const auto host_port = split(address, prefix);
+  const std::string& host = host_port.first;  // (not a structured binding: lambdas below use it)
+  const std::uint16_t port = parse_port(host_port.second, prefix, address);
 
   if (host.empty()) {
     const bool v6 = net.family == AF_INET6 || (net.family == AF_UNSPEC && purpose == Purpose::kListen && have_ipv6());

@@ -68,7 +68,8 @@ Listener::~Listener() { close(); }
 
 void Listener::close() noexcept {
   if (fd_ == nullptr) return;
-  if (fd_->close() && !fd_->unlink_on_close.empty()) ::unlink(fd_->unlink_on_close.c_str());
+  const std::string path = fd_->unlink_on_close;  // *fd_ may be freed once close() returns
+  if (fd_->close() && !path.empty()) ::unlink(path.c_str());
 }
 
 std::string Listener::addr() const { return fd_ != nullptr ? fd_->laddr : std::string(); }
