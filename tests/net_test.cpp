@@ -329,6 +329,27 @@ TEST_P(NetTest, CloseWakesBlockedReaderAndWriter) {
   });
 }
 
+// Goroutines still blocked on a Conn when main returns are unwound by run(): one in
+// the poller, one waiting for the read lock behind it.  The last owner's close then
+// really closes the descriptor (the fixture checks none leaked).
+TEST_P(NetTest, AbandonedReadersLeakNothing) {
+  auto peer = std::make_shared<Conn>();
+  run([&peer] {
+    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
+    auto client_server = conn_pair(ln);
+    auto shared = std::make_shared<Conn>(std::move(client_server.first));
+    *peer = std::move(client_server.second);
+    for (int i = 0; i < 2; ++i)
+      gort::go([shared] {
+        std::array<std::byte, 8> b;
+        (void)shared->read(b);
+      });
+    EXPECT_TRUE(gort_test::await_parked("IO wait", 1));
+    EXPECT_TRUE(gort_test::await_parked("semacquire", 1));
+  });
+  peer.reset();
+}
+
 TEST_P(NetTest, DialRefused) {
   run([] {
     auto l2 = gort::net::listen("tcp", "127.0.0.1:0");

@@ -97,7 +97,14 @@ void NetFD::fail(const char* op, std::error_code ec, const char* syscall) const 
 }
 
 NetFD::OpLock::OpLock(NetFD& fd, bool read, const char* op) : fd_(fd), read_(read) {
-  switch (fd.mu_.rwlock(read)) {
+  FdMutex::Lock lock;
+  try {
+    lock = fd.mu_.rwlock(read);
+  } catch (...) {  // run()'s teardown unwinds a goroutine waiting for the lock
+    fd.decref();
+    throw;
+  }
+  switch (lock) {
     case FdMutex::Lock::kLocked:
       return;
     case FdMutex::Lock::kClosed:

@@ -103,8 +103,21 @@ FdMutex::Lock FdMutex::rwlock(bool read) {
     if (!state_.compare_exchange_weak(old, next, std::memory_order_acq_rel)) continue;
     if ((old & bit) == 0) return Lock::kLocked;
     have_ref = true;
-    // The releaser (rwunlock or incref_and_close) has taken us off the wait count.
-    gort::detail::semacquire(sema, false, gort::detail::WaitReason::kSemacquire);
+    // The releaser (rwunlock or incref_and_close) takes us off the wait count before
+    // it wakes us.  At run()'s teardown the wait may be cancelled instead (the world
+    // is stopped then, so no releaser is half-way): we take ourselves off the count,
+    // and give the reference back (the caller does, if we unwind).
+    bool woken = false;
+    try {
+      woken = gort::detail::semacquire(sema, false, gort::detail::WaitReason::kSemacquire);
+    } catch (...) {
+      state_.fetch_sub(wait, std::memory_order_acq_rel);
+      throw;
+    }
+    if (!woken) {
+      state_.fetch_sub(wait, std::memory_order_acq_rel);
+      return decref() ? Lock::kClosedLast : Lock::kClosed;
+    }
     old = state_.load(std::memory_order_relaxed);
   }
 }

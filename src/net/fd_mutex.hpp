@@ -31,6 +31,8 @@ class FdMutex {
   // Takes the read (read = true) or write lock and a reference, waiting for the lock.
   // kClosed: closed (no lock, no reference); kClosedLast: closed, and the reference
   // it held while waiting was the last one (the caller destroys the descriptor).
+  // If run()'s teardown unwinds the waiting goroutine, the exception passes through
+  // with the reference still held: the caller drops it (decref).
   Lock rwlock(bool read);
   // Releases the lock and its reference; true if that was the last reference of a
   // closed descriptor.
