@@ -140,14 +140,21 @@ struct Parking {
 // The park's unlock function (Go's netpollblockcommit): publish the Waiter, unless a
 // waker swapped kPdWait away meanwhile (then the park is cancelled).
 bool commit_park(G*, void* arg) {
+  // Everything is read from the parking party's frame before the CAS: once the Waiter
+  // is published a waker may ready it, and the party may return and reuse its frame.
   auto* pk = static_cast<Parking*>(arg);
-  std::uintptr_t expected = kPdWait;
-  if (!pk->gpp->compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(pk->w),
-                                        std::memory_order_seq_cst))
-    return false;
+  std::atomic<std::uintptr_t>* gpp = pk->gpp;
+  Waiter* w = pk->w;
+  const bool thread = w->g == nullptr;
+  // Counted before it is published, so that a waker's decrement never comes first.
   if (g_waiters.fetch_add(1, std::memory_order_seq_cst) == 0) sysmon_notify_work();  // it polls when Ms are busy
+  std::uintptr_t expected = kPdWait;
+  if (!gpp->compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(w), std::memory_order_seq_cst)) {
+    g_waiters.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
   // A thread's wait has no M of its own that will poll once idle: make sure one looks.
-  if (pk->w->g == nullptr) wakep();
+  if (thread) wakep();
   return true;
 }
 
