@@ -66,8 +66,16 @@ std::pair<std::string, std::string> split(std::string_view hp, const std::string
 std::pair<std::string, std::string> split_host_port(std::string_view hostport) { return split(hostport, ""); }
 
 std::string join_host_port(std::string_view host, std::string_view port) {
-  if (host.find(':') != std::string_view::npos) return "[" + std::string(host) + "]:" + std::string(port);
-  return std::string(host) + ":" + std::string(port);
+  // Appended piece by piece: g++ 12 -O3 warns falsely (-Wrestrict) on "[" + std::string(...).
+  const bool bracket = host.find(':') != std::string_view::npos;
+  std::string out;
+  out.reserve(host.size() + port.size() + 3);
+  if (bracket) out += '[';
+  out.append(host);
+  if (bracket) out += ']';
+  out += ':';
+  out.append(port);
+  return out;
 }
 
 namespace detail {
@@ -278,7 +286,7 @@ std::string sockaddr_string(const sockaddr* sa, socklen_t len) {
       const std::size_t off = offsetof(sockaddr_un, sun_path);
       if (len <= off) return "";  // unnamed
       const std::size_t n = len - off;
-      if (sun->sun_path[0] == '\0') return "@" + std::string(sun->sun_path + 1, n - 1);
+      if (sun->sun_path[0] == '\0') return std::string(1, '@').append(sun->sun_path + 1, n - 1);  // abstract
       return std::string(sun->sun_path, ::strnlen(sun->sun_path, n));
     }
     default:
