@@ -950,6 +950,8 @@ void begin_teardown(M* m) {
 
 // ================================================================ interface
 
+bool run_abandoning() noexcept { return sched.abandoning.load(std::memory_order_acquire); }
+
 bool can_gopark() {
   M* m = getm();
   return m != nullptr && m->curg != nullptr && m->p != nullptr;
