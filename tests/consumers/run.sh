@@ -24,6 +24,7 @@ jobs=${GORT_CONSUMER_JOBS:-2}
 
 rm -rf "$work"
 mkdir -p "$work"
+work=$(cd "$work" && pwd)  # absolute: the consumers' builds run in other directories
 cmake --install "$build" --prefix "$work/installed-here" >/dev/null
 mv "$work/installed-here" "$work/prefix"   # relocated: the recorded prefix is gone
 prefix=$work/prefix
