@@ -4,16 +4,13 @@
 // the requests pipelined in one read are answered with one write.
 //
 //   http_hello --port=8080 --procs=2      (prints "LISTENING 127.0.0.1:<port>")
-#include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
-#include <gort/gort.hpp>
-
-#include "harness.hpp"
+#include "server.hpp"
 
 namespace {
 
@@ -45,25 +42,4 @@ void serve(gort::net::Conn& c) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  bench::Flags flags(argc, argv, {{"port", 0}, {"procs", 0}});
-  gort::Options opts;
-  if (flags["procs"] > 0) opts.max_procs = static_cast<int>(flags["procs"]);
-  return gort::run(
-      [&] {
-        auto ln = gort::net::listen("tcp", "127.0.0.1:" + std::to_string(flags["port"]));
-        std::printf("LISTENING %s\n", ln.addr().c_str());
-        std::fflush(stdout);
-        for (;;) {
-          gort::go(
-              [](gort::net::Conn c) {
-                try {
-                  serve(c);
-                } catch (const std::system_error&) {  // a reset peer ends its connection only
-                }
-              },
-              ln.accept());
-        }
-      },
-      opts);
-}
+int main(int argc, char** argv) { return bench::serve_loopback(argc, argv, serve); }
