@@ -550,6 +550,13 @@ void stopm(M* m) {
   }
 }
 
+// Under sched.lock: m woke; it is no longer the timer sleeper (unless replaced already).
+void leave_timer_sleeper_locked(M* m) {
+  if (sched.timer_sleeper != m) return;
+  sched.timer_sleeper = nullptr;
+  sched.timer_sleep_until.store(0, std::memory_order_release);
+}
+
 // Sleeps, as the timer sleeper, until `when` (INT64_MAX: until I/O or a wake-up) or
 // until woken (startm, a timer armed earlier, a descriptor ready).  Returns with a P or
 // without one; find_runnable sorts it out.  Returns false at once if another M already
@@ -595,10 +602,7 @@ bool sleep_for_timers(M* m, std::int64_t when) {
     netpoll_lastpoll.store(nanotime(), std::memory_order_seq_cst);
     {
       std::lock_guard<std::mutex> lk(sched.lock);
-      if (sched.timer_sleeper == m) {
-        sched.timer_sleeper = nullptr;
-        sched.timer_sleep_until.store(0, std::memory_order_release);
-      }
+      leave_timer_sleeper_locked(m);
       m->sleeps_in_netpoll = false;
       if (ready.n > 0 && !sched.abandoning.load(std::memory_order_relaxed))
         if (P* p = pidleget()) acquirep(m, p);
@@ -610,10 +614,7 @@ bool sleep_for_timers(M* m, std::int64_t when) {
   if (ns > 0) m->park.sleep_for(ns);
   m->park.clear();
   std::lock_guard<std::mutex> lk(sched.lock);
-  if (sched.timer_sleeper == m) {
-    sched.timer_sleeper = nullptr;
-    sched.timer_sleep_until.store(0, std::memory_order_release);
-  }
+  leave_timer_sleeper_locked(m);
   if (m->nextp != nullptr) {
     acquirep(m, m->nextp);
     m->nextp = nullptr;
