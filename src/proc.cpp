@@ -607,7 +607,9 @@ bool sleep_for_timers(M* m, std::int64_t when) {
       if (ready.n > 0 && !sched.abandoning.load(std::memory_order_relaxed))
         if (P* p = pidleget()) acquirep(m, p);
     }
+    const std::int32_t n = ready.n;
     injectglist(ready);
+    netpoll_injected(n);
     return true;
   }
   std::int64_t ns = when - nanotime();
@@ -731,8 +733,10 @@ G* find_runnable(M* m) {
     // poller already (Go: an optimisation; the blocking poll below is what counts).
     if (netpoll_inited() && netpoll_waiters() > 0 && netpoll_lastpoll.load(std::memory_order_relaxed) != 0) {
       GList ready = netpoll(0);
+      const std::int32_t n = ready.n;
       if (G* gp = ready.pop()) {
         injectglist(ready);
+        netpoll_injected(n);  // gp too: this M holds a P and runs it next
         if (m->spinning) resetspinning(m);
         return gp;
       }

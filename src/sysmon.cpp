@@ -86,8 +86,10 @@ bool poll_network(std::int64_t now) {
   if (last == 0 || now - last < kSysmonPollEvery) return false;  // 0: an M is blocked in it
   if (!netpoll_lastpoll.compare_exchange_strong(last, now, std::memory_order_seq_cst)) return false;
   GList ready = netpoll(0);
-  if (ready.n == 0) return false;
+  const std::int32_t n = ready.n;
+  if (n == 0) return false;
   injectglist(ready);
+  netpoll_injected(n);
   return true;
 }
 

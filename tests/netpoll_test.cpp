@@ -224,6 +224,24 @@ TEST_P(NetpollP, TimersWakeTheSleeperInThePoller) {
   });
 }
 
+// The reader's only waker writes and exits, and its M goes idle at once: meanwhile the
+// M blocked in the poller has taken the reader out of epoll but not yet queued it.  The
+// reader is then in no run queue and no longer parked: the deadlock check must still
+// count it as waiting on the outside world (a false "all goroutines are asleep" here
+// once killed every other run at 2 Ps).
+TEST_P(NetpollP, AGoroutineThePollerIsDeliveringIsNotDeadlocked) {
+  const long rounds = gort_test::scaled(3000, 300);
+  run([rounds] {
+    Pipe p;
+    long got = 0;
+    for (long i = 0; i < rounds; ++i) {
+      gort::go([&] { p.put(); });
+      got += p.get() == 'x';
+    }
+    EXPECT_EQ(got, rounds);
+  });
+}
+
 TEST(Netpoll, OutsideRunTheThreadPolls) {
   Pipe p;
   auto t0 = Clock::now();
