@@ -1,9 +1,10 @@
 // select.cpp -- select over channel cases (Go's select.go, selectgo).
 //
 // Both forms of gort::select (include/gort/select.hpp) evaluate every case once and
-// hand select_cases a type-erased view of each (SelectCaseRef); select_cases finds the
-// default, lays the channel cases out as SelectCase records in its own frame, calls
-// selectgo and completes the chosen case.  selectgo works as Go's:
+// hand select_cases a type-erased view of each (SelectCaseRef, which carries the case's
+// SelectCase record; an on_default's has a nil channel, so it is never ready and the
+// case indices need no mapping); select_cases finds the default, calls selectgo on the
+// records where they are and completes the chosen case.  selectgo works as Go's:
 //   pass 0  a random poll order over the non-nil cases (a uniform permutation, so
 //           the first ready case found is uniform among the ready ones), and a lock
 //           order: the same cases sorted by channel address.
@@ -43,7 +44,7 @@
 //
 // A select with one channel case is a plain chansend/chanrecv (Go's compiler makes the
 // same rewrite): no permutation, no sort, one Sudog.  All Sudogs and scratch arrays
-// live in select_cases' frame up to kSelectFrameCases channel cases (SelectFrame), so
+// live in select_cases' frame up to kSelectFrameCases cases (SelectFrame), so
 // a select of that size never allocates; a larger one takes them from the heap.
 //
 // Teardown: selcancel unlinks every Sudog of a goroutine parked in select before it
@@ -86,8 +87,8 @@ namespace {
 // point where libstdc++'s own introsort switches to insertion sort.
 constexpr std::size_t kInsertionSortMax = 16;
 
-// Channel cases whose scratch arrays select_cases keeps in its own frame (76 bytes
-// each: SelectCase, two order slots, a Sudog); beyond, they are allocated.  A select's
+// Cases whose scratch arrays select_cases keeps in its own frame (52 bytes each: two
+// order slots and a Sudog); beyond, they are allocated.  A select's
 // cases are written out in source, so selects this large are rare; 16 is also where
 // the lock order's sort changes strategy (kInsertionSortMax).
 constexpr std::size_t kSelectFrameCases = 16;
@@ -125,8 +126,20 @@ std::uint32_t randn(std::uint64_t* s, std::uint32_t n) {
   return static_cast<std::uint32_t>((static_cast<std::uint64_t>(wyrand(s)) * n) >> 32);
 }
 
+struct SelectResult {
+  std::size_t index;  // the case that proceeded; ncases when none did (see selectgo)
+  bool recv_ok;       // a receive case got a value (false: the channel is closed)
+};
+
+// The cases as selectgo reads them: straight from the callers' SelectCaseRefs (an
+// on_default's record has a nil channel), so nothing is copied before the select runs.
+struct CaseList {
+  const SelectCaseRef* refs;
+  const SelectCase& operator[](std::size_t i) const noexcept { return refs[i].channel_case(); }
+};
+
 struct SelectState {  // a parked select, for its unlock and cancel hooks
-  const SelectCase* cases;
+  CaseList cases;
   const std::uint16_t* lockorder;
   std::size_t norder;
   SudogSlot* sudogs;
@@ -134,7 +147,7 @@ struct SelectState {  // a parked select, for its unlock and cancel hooks
 
 Sudog* sudog_at(SudogSlot* slots, std::size_t i) { return std::launder(reinterpret_cast<Sudog*>(slots[i].bytes)); }
 
-void sort_lockorder(const SelectCase* cases, std::uint16_t* lockorder, std::size_t n) {
+void sort_lockorder(CaseList cases, std::uint16_t* lockorder, std::size_t n) {
   auto addr = [cases](std::uint16_t i) { return reinterpret_cast<std::uintptr_t>(cases[i].c); };
   if (n > kInsertionSortMax) {
     std::sort(lockorder, lockorder + n, [&](std::uint16_t a, std::uint16_t b) { return addr(a) < addr(b); });
@@ -154,7 +167,7 @@ constexpr std::size_t kNoSkip = ~std::size_t{0};
 // Locks each distinct channel of lockorder[0..n) once, in address order; with `skip`,
 // not the channel on which case `skip` is the only case (pass 3: the waker already
 // took that case's Sudog, so nothing of this select is left there).
-void sellock(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
+void sellock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
   for (std::size_t i = 0; i < n;) {
     hchan* c = cases[lockorder[i]].c;
     std::size_t j = i + 1;
@@ -167,7 +180,7 @@ void sellock(const SelectCase* cases, const std::uint16_t* lockorder, std::size_
 // The reverse of sellock.  Reads the arrays only while a lower-addressed lock is still
 // held: after the park, once the last lock is free a waker may complete the select
 // and its frame may be gone.  (Only the select itself, whose frame is alive, skips.)
-void selunlock(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
+void selunlock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
   for (std::size_t j = n; j > 0;) {
     hchan* c = cases[lockorder[j - 1]].c;
     std::size_t i = j - 1;
@@ -179,7 +192,7 @@ void selunlock(const SelectCase* cases, const std::uint16_t* lockorder, std::siz
 }
 
 // Unlinks every Sudog of the select that is still queued.  Under sellock.
-void dequeue_all(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n, SudogSlot* slots,
+void dequeue_all(CaseList cases, const std::uint16_t* lockorder, std::size_t n, SudogSlot* slots,
                  const Sudog* except) {
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = lockorder[k];
@@ -239,7 +252,7 @@ bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult
 // does for a single operation, chan.cpp), released when selectgo is done with them.
 class SelectRefs {
  public:
-  SelectRefs(const SelectCase* cases, const std::uint16_t* lockorder, std::size_t n) noexcept
+  SelectRefs(CaseList cases, const std::uint16_t* lockorder, std::size_t n) noexcept
       : cases_(cases), lockorder_(lockorder), n_(n) {
     for (std::size_t i = 0; i < n_; ++i)
       if (last_of_run(i)) chan_retain(cases_[lockorder_[i]].c);
@@ -255,7 +268,7 @@ class SelectRefs {
   bool last_of_run(std::size_t i) const noexcept {
     return i + 1 == n_ || cases_[lockorder_[i + 1]].c != cases_[lockorder_[i]].c;
   }
-  const SelectCase* cases_;
+  CaseList cases_;
   const std::uint16_t* lockorder_;
   std::size_t n_;
 };
@@ -294,12 +307,13 @@ SelectResult select_one(const SelectCase& k, bool block) {
   return {1, false};
 }
 
-}  // namespace
-
-void block_forever() { park_forever(WaitReason::kSelectNoCases); }
-
-SelectResult selectgo(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs, std::size_t ncases, bool block) {
-  if (ncases == 1) return select_one(cases[0], block);
+// Go's selectgo over cases[0..ncases) (two or more; an on_default is a case with a
+// nil channel here, never ready): performs one ready case, chosen uniformly at random,
+// blocking until one is ready when `block`.  order: room for 2*ncases uint16s;
+// sudogs: room for ncases.  Returns index == ncases when !block and nothing was
+// ready, or when teardown cancelled the wait of an unwinding goroutine.  Panics "send
+// on closed channel" when the chosen send case's channel is closed.
+SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, std::size_t ncases, bool block) {
   const SelectResult none{ncases, false};
 
   // Pass 0: poll order (a random permutation of the non-nil cases) and lock order.
@@ -381,69 +395,58 @@ SelectResult selectgo(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs
   return {index, fired->success};
 }
 
-namespace {
-
-// selectgo's arrays for n channel cases.
+// selectgo's scratch arrays for up to N cases.
 template <std::size_t N>
 struct SelectFrame {
-  SelectCase cases[N];
   std::uint16_t order[2 * N];
   SudogSlot sudogs[N];
 };
 
-// Copies the channel cases of refs[0..n) to cases[], in order; returns the position of
-// the one on_default, or n.
-std::size_t lay_out(const SelectCaseRef* refs, std::size_t n, SelectCase* cases) {
-  std::size_t default_pos = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!refs[i].is_default()) [[likely]] {
-      *cases++ = refs[i].channel_case();
-    } else {
-      if (default_pos != n) panic("select: multiple defaults");
-      default_pos = i;
-    }
-  }
-  return default_pos;
-}
-
-// select_cases with the arrays of selectgo given (room for n cases).
-std::size_t select_in(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs, const SelectCaseRef* refs,
-                      std::size_t n) {
-  const std::size_t default_pos = lay_out(refs, n, cases);
-  const bool block = default_pos == n;
-  const std::size_t nchan = block ? n : n - 1;
-  if (nchan > 0) {
-    const SelectResult r = selectgo(cases, order, sudogs, nchan, block);
-    if (r.index < nchan) {
-      const std::size_t chosen = r.index < default_pos ? r.index : r.index + 1;
-      refs[chosen].complete(r.recv_ok);
-      return chosen;
-    }
-    if (block) return n;  // teardown of an unwinding goroutine: no handler runs
-  }
-  refs[default_pos].complete(false);
-  return default_pos;
-}
-
 // More cases than the frame holds: the arrays come from the heap.
-[[gnu::noinline]] std::size_t select_large(const SelectCaseRef* refs, std::size_t n) {
+[[gnu::noinline]] SelectResult select_large(const SelectCaseRef* refs, std::size_t n, bool block) {
   if (n > kMaxSelectCases) panic("select: too many cases (max 65536)");
-  auto cases = std::make_unique_for_overwrite<SelectCase[]>(n);
   auto order = std::make_unique_for_overwrite<std::uint16_t[]>(2 * n);
   auto sudogs = std::make_unique_for_overwrite<SudogSlot[]>(n);
-  return select_in(cases.get(), order.get(), sudogs.get(), refs, n);
+  return selectgo(CaseList{refs}, order.get(), sudogs.get(), n, block);
 }
 
 }  // namespace
+
+void block_forever() { park_forever(WaitReason::kSelectNoCases); }
 
 std::size_t select_cases(const SelectCaseRef* refs, std::size_t n) {
   if (n == 0) {
     block_forever();
     return 0;
   }
-  if (n > kSelectFrameCases) return select_large(refs, n);
-  SelectFrame<kSelectFrameCases> frame;
-  return select_in(frame.cases, frame.order, frame.sudogs, refs, n);
+  std::size_t default_pos = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (refs[i].is_default()) [[unlikely]] {
+      if (default_pos != n) panic("select: multiple defaults");
+      default_pos = i;
+    }
+  }
+  const bool block = default_pos == n;
+  SelectResult r{n, false};
+  if (n == 1 || (n == 2 && !block)) {  // one channel case: a plain send or receive
+    const std::size_t k = default_pos == 0 ? 1 : 0;
+    if (k < n) {
+      r = select_one(refs[k].channel_case(), block);
+      r.index = r.index == 0 ? k : n;
+    }
+  } else if (n <= kSelectFrameCases) [[likely]] {
+    SelectFrame<kSelectFrameCases> frame;
+    r = selectgo(CaseList{refs}, frame.order, frame.sudogs, n, block);
+  } else {
+    r = select_large(refs, n, block);
+  }
+  if (r.index < n) {
+    refs[r.index].complete(r.recv_ok);
+    return r.index;
+  }
+  if (block) return n;  // teardown of an unwinding goroutine: no handler runs
+  refs[default_pos].complete(false);
+  return default_pos;
 }
 
 }  // namespace gort::detail

@@ -230,13 +230,13 @@ class SelectCaseRef {
   SelectCaseRef(C&& c) noexcept  // implicit: the elements of select's braced list
       : case_(std::addressof(c)), complete_(&complete_fn<std::remove_cvref_t<C>>) {
     if constexpr (CaseKind<std::remove_cvref_t<C>>::kDefault)
-      is_default_ = true;
+      is_default_ = true;  // sc_ keeps its nil channel: the core never finds it ready
     else
       c.describe(sc_);
   }
 
   bool is_default() const noexcept { return is_default_; }
-  const SelectCase& channel_case() const noexcept { return sc_; }  // not for on_default
+  const SelectCase& channel_case() const noexcept { return sc_; }
   void complete(bool recv_ok) const { complete_(case_, recv_ok); }
 
  private:
@@ -245,14 +245,14 @@ class SelectCaseRef {
     static_cast<X*>(x)->complete(recv_ok);
   }
 
-  SelectCase sc_;  // on_default: unused
+  SelectCase sc_{nullptr, nullptr, false};
   void* case_;
   void (*complete_)(void*, bool);
   bool is_default_ = false;
 };
 
-// The one implementation of both forms of select (src/select.cpp): lays the channel
-// cases out for selectgo, runs it, completes the chosen case.  Panics "select: multiple
+// The one implementation of both forms of select (src/select.cpp): runs selectgo on
+// the cases' records, completes the chosen case.  Panics "select: multiple
 // defaults" when more than one case is on_default.
 std::size_t select_cases(const SelectCaseRef* cases, std::size_t n);
 

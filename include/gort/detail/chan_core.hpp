@@ -85,18 +85,6 @@ struct alignas(void*) SudogSlot {
   unsigned char bytes[kSudogBytes];
 };
 
-struct SelectResult {
-  std::size_t index;  // the case that proceeded; ncases when none did (see selectgo)
-  bool recv_ok;       // a receive case got a value (false: the channel is closed)
-};
-
-// Go's selectgo over cases[0..ncases): performs one ready case, chosen uniformly at
-// random, blocking until one is ready when `block`.  order: room for 2*ncases
-// uint16s; sudogs: room for ncases.  Returns index == ncases when !block and nothing
-// was ready, or when teardown cancelled the wait of an unwinding goroutine.  Panics
-// "send on closed channel" when the chosen send case's channel is closed.
-SelectResult selectgo(SelectCase* cases, std::uint16_t* order, SudogSlot* sudogs, std::size_t ncases, bool block);
-
 // select with no case: blocks forever (returns only at teardown, see selectgo).
 void block_forever();
 
