@@ -6,6 +6,8 @@
     python3 bench/compare.py --no-micro --no-build
     python3 bench/compare.py --svg chart.svg        # also draw the gort/Go ratios
     python3 bench/compare.py --svg-from out.json --svg chart.svg   # redraw a saved run, run nothing
+    python3 bench/compare.py --procs 1,2,4,8 --filter 'pingpong|select'  # a scaling curve
+    python3 bench/compare.py --procs auto         # 1, 2, 4, ... up to this machine's CPUs
 
 What it does: installs Go if `go` is missing (apt-get, as root), builds gort's
 `bench` preset and every Go twin (bench/go/<name> -> build/bench/go/<name>), runs
@@ -13,6 +15,12 @@ each configured setting of each pair alternately (gort, Go, gort, Go, ...) --run
 times, each run a fresh process, and prints a markdown table of medians: gort, Go,
 the ratio of the two medians, the target.  Then the Google Benchmark binaries
 (build/bench/bench/*_bench) in a separate "micro" section (medians of 5 repetitions).
+
+--procs LIST replaces each pair's own settings by a sweep: every distinct setting
+of the pair with its procs flag taken from LIST (`auto`: the powers of two below
+the CPU count, and the CPU count), so the same command draws the scaling curve of
+both runtimes on whatever machine runs it.  A "scaling" table follows the main one:
+per benchmark and metric, gort and Go medians and their ratio at each procs value.
 
 --svg FILE draws the table's gort/Go ratios as a bar chart (matplotlib; Debian's
 python3-matplotlib is installed with apt-get if missing, as root): one bar per
@@ -264,6 +272,34 @@ def run_twin(binary: Path, args: List[str]) -> Dict[str, tuple]:
     return results
 
 
+def procs_list(arg: str) -> List[int]:
+    """--procs: "1,2,4" or "auto" (powers of two below nproc, then nproc)."""
+    if arg == "auto":
+        n = os.cpu_count() or 1
+        out, p = [], 1
+        while p < n:
+            out.append(p)
+            p *= 2
+        return out + [n]
+    try:
+        out = [int(x) for x in arg.split(",") if x.strip()]
+    except ValueError:
+        out = []
+    if not out or any(p < 1 for p in out):
+        sys.exit(f"compare.py: --procs wants a list of positive integers or 'auto', not {arg!r}")
+    return sorted(set(out))
+
+
+def swept(pair: Pair, procs: List[int]) -> Pair:
+    """The pair with each distinct setting (procs aside) run at every procs value."""
+    bases: List[Dict[str, int]] = []
+    for setting in pair.settings:
+        base = {k: v for k, v in setting.items() if k != "procs"}
+        if base not in bases:
+            bases.append(base)
+    return dataclasses.replace(pair, settings=[dict({"procs": p}, **base) for base in bases for p in procs])
+
+
 def measure_pair(pair: Pair, runs: int) -> List[dict]:
     rows = []
     for setting in pair.settings:
@@ -293,7 +329,7 @@ def measure_pair(pair: Pair, runs: int) -> List[dict]:
                 break
         gort_medians = {m: statistics.median(xs) for m, xs in samples["gort"].items() if xs}
         for metric, target in pair.metrics.items():
-            row = {"benchmark": label, "metric": metric, "target": None, "error": error}
+            row = {"benchmark": label, "metric": metric, "target": None, "error": error, "setting": setting}
             if error is None:
                 gort, go = samples["gort"][metric], samples["go"][metric]
                 only_gort = metric in pair.gort_only  # no Go sample: go == [], go_median None
@@ -373,6 +409,35 @@ def machine_facts(load_before: str) -> Dict[str, str]:
     }
 
 
+def print_scaling(rows: List[dict]) -> None:
+    """One line per benchmark (procs aside) and metric: gort / Go (ratio) at each procs."""
+    procs = sorted({r["setting"]["procs"] for r in rows if "procs" in r.get("setting", {})})
+    if len(procs) < 2:
+        return
+    lines: Dict[Tuple[str, str], Dict[int, dict]] = {}
+    for r in rows:
+        setting = dict(r.get("setting", {}))
+        p = setting.pop("procs", None)
+        if p is None:
+            continue
+        name = " ".join([r["benchmark"].split(" ", 1)[0]] + [f"{k}={v}" for k, v in setting.items()])
+        lines.setdefault((name, r["metric"]), {})[p] = r
+    print("\n## scaling (gort median / Go median, and their ratio, at each procs)\n")
+    print("| benchmark | metric | " + " | ".join(f"procs={p}" for p in procs) + " |")
+    print("|---|---|" + "---:|" * len(procs))
+    for (name, metric), by_procs in lines.items():
+        cells = []
+        for p in procs:
+            r = by_procs.get(p)
+            if r is None or r.get("error") or r.get("gort_median") is None:
+                cells.append("-" if r is None else "error")
+                continue
+            go = fmt(r["go_median"]) if r.get("go_median") is not None else "-"
+            ratio = f" ({r['ratio']:.2f}x)" if r.get("ratio") is not None else ""
+            cells.append(f"{fmt(r['gort_median'])} / {go}{ratio}")
+        print(f"| {name} | {metric} | " + " | ".join(cells) + " |")
+
+
 def print_report(facts: Dict[str, str], runs: int, rows: List[dict], micro: List[dict]) -> None:
     print("## gort vs Go\n")
     for k, v in facts.items():
@@ -392,6 +457,7 @@ def print_report(facts: Dict[str, str], runs: int, rows: List[dict], micro: List
             met = "-" if r["target"] is None else ("yes" if r["met"] else "**no**")
             print(f"| {r['benchmark']} | {r['metric']} | {fmt(r['gort_median'])} {u} | {go} | "
                   f"{ratio} | {r['target'] or '-'} | {met} | {spread(r['gort'])} / {spread(r['go'])} |")
+        print_scaling(rows)
     if micro:
         print(f"\n## micro (Google Benchmark, median of {MICRO_REPETITIONS} repetitions)\n")
         print("| binary | benchmark | median time | counters |")
@@ -447,6 +513,7 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
     ap.add_argument("--no-micro", action="store_true", help="skip the Google Benchmark binaries")
     ap.add_argument("--micro-only", action="store_true", help="only the Google Benchmark binaries")
+    ap.add_argument("--procs", metavar="LIST", help="sweep every pair over these procs values: 1,2,4,8 or auto")
     ap.add_argument("--svg", metavar="FILE", help="also draw the gort/Go ratios as an SVG bar chart")
     ap.add_argument("--svg-from", metavar="JSON", help="with --svg: draw from a saved --json file, run nothing")
     args = ap.parse_args()
@@ -455,6 +522,7 @@ def main() -> int:
     if args.svg_from and not args.svg:
         ap.error("--svg-from needs --svg")
     pattern = re.compile(args.filter)
+    procs = procs_list(args.procs) if args.procs else None
 
     if args.svg:
         ensure_matplotlib()  # before an hour of measuring, not after
@@ -477,7 +545,7 @@ def main() -> int:
         for pair in SUITE:
             if pattern.search(pair.name):
                 log(f"pair {pair.name}")
-                rows += measure_pair(pair, args.runs)
+                rows += measure_pair(swept(pair, procs) if procs else pair, args.runs)
     micro: List[dict] = []
     if not args.no_micro:
         for binary in sorted(MICRO_BIN.glob("*_bench")):
