@@ -22,6 +22,10 @@ inline void cpu_relax() {
 std::int64_t nanotime();         // monotonic clock, nanoseconds (steady_clock's epoch)
 std::int64_t nanotime_coarse();  // same clock at tick resolution, a few ns cheaper: for dumps
 
+// Puts the thread to sleep for about `us` microseconds: the kernel's timer slack
+// (50 us by default) comes on top, which is what a caller backing off wants.
+void os_usleep(std::uint32_t us);
+
 // Sleeps while *addr == expected, at most timeout_ns (< 0: no limit).  May return
 // spuriously; callers loop on their own condition.
 void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected, std::int64_t timeout_ns);

@@ -18,6 +18,11 @@ std::int64_t nanotime() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+void os_usleep(std::uint32_t us) {
+  timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+  nanosleep(&ts, nullptr);
+}
+
 std::int64_t nanotime_coarse() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);

@@ -678,7 +678,8 @@ G* steal_work(M* m) {
           if (G* gp = self->runq.get(&from_runnext)) return gp;
         }
       }
-      if (G* gp = victim->runq.steal_into(self->runq, steal_runnext && victim->status.load(std::memory_order_relaxed) == PStatus::kRunning)) {
+      const bool running = victim->status.load(std::memory_order_relaxed) == PStatus::kRunning;
+      if (G* gp = victim->runq.steal_into(self->runq, steal_runnext, running)) {
         counter_add(self->steals);
         return gp;
       }

@@ -9,9 +9,12 @@ namespace {
 // How long a thief waits before taking a running P's runnext: the owner is most
 // likely about to run it, and stealing it would move a producer/consumer pair onto two
 // threads.  Go sleeps 3 us here ("a sync chan send/recv takes ~50 ns ... ~50x
-// overshoot"); a short pause loop does the same without a syscall whose timer slack
-// alone is 50 us.
-constexpr int kRunnextStealSpins = 600;  // ~3 us of `pause` on current x86 cores
+// overshoot"), and the timer slack makes that ~55 us on Linux.  The length is the
+// point: a spinning M that backs off this long is woken (wakep) far less often by a
+// pair ping-ponging on the other P, and does not keep pulling that P's cache lines
+// meanwhile.  A pause loop of ~7 us instead (reading runnext as it waited) made
+// ping-pong and select at 2 Ps 1.4x slower (bench/compare.py, quiet machine).
+constexpr std::uint32_t kRunnextStealBackoffUs = 3;
 }  // namespace
 
 G* RunQueue::put(G* gp, bool next) {
@@ -85,7 +88,7 @@ G* RunQueue::get(bool* from_runnext, bool skip_runnext) {
   }
 }
 
-std::uint32_t RunQueue::grab(RunQueue& to, std::uint32_t batch_head, bool steal_runnext) {
+std::uint32_t RunQueue::grab(RunQueue& to, std::uint32_t batch_head, bool steal_runnext, bool owner_running) {
   for (;;) {
     std::uint32_t h = head_.load(std::memory_order_acquire);
     std::uint32_t t = tail_.load(std::memory_order_acquire);
@@ -95,8 +98,7 @@ std::uint32_t RunQueue::grab(RunQueue& to, std::uint32_t batch_head, bool steal_
       if (!steal_runnext) return 0;
       G* next = runnext_.load(std::memory_order_acquire);
       if (next == nullptr) return 0;
-      for (int i = 0; i < kRunnextStealSpins && runnext_.load(std::memory_order_relaxed) == next; ++i)
-        cpu_relax();
+      if (owner_running) os_usleep(kRunnextStealBackoffUs);
       if (!runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
       to.slots_[batch_head % kSize].store(next, std::memory_order_relaxed);
       return 1;
@@ -111,9 +113,9 @@ std::uint32_t RunQueue::grab(RunQueue& to, std::uint32_t batch_head, bool steal_
   }
 }
 
-G* RunQueue::steal_into(RunQueue& to, bool steal_runnext) {
+G* RunQueue::steal_into(RunQueue& to, bool steal_runnext, bool owner_running) {
   std::uint32_t t = to.tail_.load(std::memory_order_relaxed);
-  std::uint32_t n = grab(to, t, steal_runnext);
+  std::uint32_t n = grab(to, t, steal_runnext, owner_running);
   if (n == 0) return nullptr;
   --n;
   G* gp = to.slots_[(t + n) % kSize].load(std::memory_order_relaxed);

@@ -44,8 +44,10 @@ class RunQueue {
   // skip_runnext: take from the ring even when runnext is set (fairness, see proc.cpp).
   G* get(bool* from_runnext, bool skip_runnext = false);
   // Any thread: moves about half of this queue into `to` (which the caller owns and
-  // which must be empty), returning one goroutine to run now, or null.
-  G* steal_into(RunQueue& to, bool steal_runnext);
+  // which must be empty), returning one goroutine to run now, or null.  When the ring
+  // is empty, runnext is taken only with steal_runnext, and after a back-off when
+  // owner_running (the owner is most likely about to run it: runq.cpp).
+  G* steal_into(RunQueue& to, bool steal_runnext, bool owner_running = false);
 
   bool empty() const {
     // Go's runqempty: tail, head and runnext read in an order that cannot miss a G
@@ -77,7 +79,7 @@ class RunQueue {
  private:
   // Moves about half of the ring (or else runnext) into to's ring from batch_head on,
   // without publishing it there; returns how many.
-  std::uint32_t grab(RunQueue& to, std::uint32_t batch_head, bool steal_runnext);
+  std::uint32_t grab(RunQueue& to, std::uint32_t batch_head, bool steal_runnext, bool owner_running);
 
   alignas(64) std::atomic<std::uint32_t> head_{0};
   alignas(64) std::atomic<std::uint32_t> tail_{0};
