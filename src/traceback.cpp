@@ -107,7 +107,7 @@ bool is_goroutine_entry(const Frame& f) {
          f.function.find("gort_context_entry") != std::string::npos || f.function.find("MainFrame::call") != std::string::npos;
 }
 
-void write_frame(const Frame& f, std::uintptr_t pc) {
+void append_frame(std::string& out, const Frame& f, std::uintptr_t pc) {
   std::string text = f.function;
   if (text.find('(') == std::string::npos) text += "(...)";
   text += "\n\t";
@@ -119,7 +119,7 @@ void write_frame(const Frame& f, std::uintptr_t pc) {
     std::snprintf(buf, sizeof buf, "?:0 pc=0x%lx\n", static_cast<unsigned long>(pc));
   }
   text += buf;
-  write_stderr(text.data(), text.size());
+  out += text;
 }
 
 #if GORT_HAVE_LIBBACKTRACE
@@ -161,20 +161,26 @@ std::vector<Frame> symbolize([[maybe_unused]] std::uintptr_t pc) {
 
 }  // namespace
 
-void print_frames(const std::uintptr_t* pcs, std::uint32_t n) {
+void append_frames(std::string& out, const std::uintptr_t* pcs, std::uint32_t n) {
   for (std::uint32_t i = 0; i < n; ++i) {
     if (pcs[i] == 0 || pcs[i] == ~std::uintptr_t{0}) break;
     std::uintptr_t pc = pcs[i] - 1;  // a return address: the call is just before it
     std::vector<Frame> frames = symbolize(pc);
     if (frames.empty()) {
-      write_frame(Frame{"?", "", 0}, pc);
+      append_frame(out, Frame{"?", "", 0}, pc);
       continue;
     }
     for (const Frame& f : frames) {
       if (is_goroutine_entry(f)) return;
-      if (!is_plumbing(f)) write_frame(f, pc);
+      if (!is_plumbing(f)) append_frame(out, f, pc);
     }
   }
+}
+
+void print_frames(const std::uintptr_t* pcs, std::uint32_t n) {
+  std::string out;
+  append_frames(out, pcs, n);
+  write_stderr(out.data(), out.size());
 }
 
 const char* wait_reason_string(WaitReason r) {

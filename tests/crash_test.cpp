@@ -32,6 +32,22 @@ TEST(Crash, GoroutineStackOverflow) {
   check({"overflow_goroutine", {}, {"fatal error: stack overflow", "goroutine stack exceeds 262144-byte limit", "goroutine 2 [running]:", "created by"}});
 }
 
+// The overflowing goroutine's frames: the deepest, Go's elision line, the entry; and
+// where the stack size is set.
+TEST(Crash, StackOverflowShowsTheRecursionAndTheSizeSettings) {
+  SKIP_UNDER_SANITIZERS();
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/overflow_goroutine");
+  EXPECT_EQ(r.status, 2) << r.err;
+  for (const char* s : {"...additional frames elided...", "GORT_STACK_SIZE", "Options::stack_size"})
+    EXPECT_NE(r.err.find(s), std::string::npos) << "missing \"" << s << "\" in:\n" << r.err;
+#if GORT_TEST_SYMBOLIZED
+  auto frames = r.err.find("goroutine 2 [running]:\nrecurse(int)\n\t");
+  EXPECT_NE(frames, std::string::npos) << r.err;
+  EXPECT_LT(frames, r.err.find("...additional frames elided...")) << r.err;
+  EXPECT_NE(r.err.find("crash/overflow_goroutine.cpp:16\ncreated by"), std::string::npos) << r.err;  // the entry
+#endif
+}
+
 TEST(Crash, CoroutineStackOverflow) {
   SKIP_UNDER_SANITIZERS();
   check({"overflow_coroutine", {}, {"fatal error: stack overflow", "coroutine"}});
@@ -121,6 +137,52 @@ TEST(Crash, GoOfNilFunc) {
 
 TEST(Crash, CoroutineThatWillNotUnwind) {
   check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
+}
+
+// The hog detector (GORT_HOGWARN): programs that end normally, with a warning.
+// TSan runs a signal handler only at the thread's next intercepted call, which a
+// computing loop may never make: the warning then has no frames.
+std::string frames_of(const std::string& err, const char* header) {
+  auto from = err.find(header);
+  if (from == std::string::npos) return "";
+  auto to = err.find("created by", from);
+  return err.substr(from, to == std::string::npos ? std::string::npos : to - from);
+}
+
+TEST(Crash, HogWarningNamesTheGoroutineAndItsLoop) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/hog_loop");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("hogs=1\n"), std::string::npos) << r.out << r.err;
+  for (const char* s : {"has run for", "ms without a scheduling point (P 0) while 1 goroutine waits to run",
+                        "gort::yield()", "gort::blocking()", "GORT_HOGWARN"})
+    EXPECT_NE(r.err.find(s), std::string::npos) << "missing \"" << s << "\" in:\n" << r.err;
+  EXPECT_EQ(r.err.find("has run for"), r.err.rfind("has run for")) << "warned twice:\n" << r.err;  // once per goroutine
+#if !GORT_TSAN
+  EXPECT_NE(r.err.find("gort: goroutine 2 has run for"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("goroutine 2 [running]:\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("created by"), std::string::npos) << r.err;
+#if GORT_TEST_SYMBOLIZED
+  EXPECT_NE(frames_of(r.err, "goroutine 2 [running]:").find("spin_without_yielding("), std::string::npos) << r.err;
+#endif
+#endif
+}
+
+TEST(Crash, HogWarningShowsABlockingReadOutsideBlocking) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/hog_pipe_read");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("read 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("has run for"), std::string::npos) << r.err;
+#if GORT_TEST_SYMBOLIZED && !GORT_TSAN
+  EXPECT_NE(frames_of(r.err, "goroutine 2 [running]:").find("read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("crash/hog_pipe_read.cpp:"), std::string::npos) << r.err;
+#endif
+}
+
+TEST(Crash, HogWarningOffWithZero) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/hog_loop", {}, {"GORT_HOGWARN=0"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("has run for"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("hogs=0\n"), std::string::npos) << r.out;
 }
 
 }  // namespace

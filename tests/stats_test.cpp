@@ -44,6 +44,35 @@ TEST(Stats, CountsWhatHappened) {
       gort::Options{.max_procs = 2});
 }
 
+// A goroutine holding the only P for 100 ms while main waits: one warning with the
+// threshold at 5 ms, none when Options::hog_warn or GORT_HOGWARN=0 turns it off.
+std::uint64_t hogs_after_a_hog(gort::Options opts) {
+  std::uint64_t hogs = ~0ull;
+  opts.max_procs = 1;
+  gort::run(
+      [&] {
+        gort::WaitGroup wg;
+        wg.go([] {
+          auto end = std::chrono::steady_clock::now() + 100ms;
+          while (std::chrono::steady_clock::now() < end) {
+          }
+        });
+        gort::yield();
+        wg.wait();
+        hogs = gort::stats().hogs;
+      },
+      opts);
+  return hogs;
+}
+
+TEST(Stats, HogWarningsAreCountedAndCanBeTurnedOff) {
+  EXPECT_EQ(hogs_after_a_hog(gort::Options{.hog_warn = 5}), 1u);
+  EXPECT_EQ(hogs_after_a_hog(gort::Options{.hog_warn = -1}), 0u);
+  setenv("GORT_HOGWARN", "0", 1);
+  EXPECT_EQ(hogs_after_a_hog(gort::Options{}), 0u);
+  unsetenv("GORT_HOGWARN");
+}
+
 TEST(Dump, ListsGoroutinesWithStateAndCreationSite) {
   gort::run([] {
     gort::WaitGroup gate, started;
