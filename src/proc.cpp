@@ -691,6 +691,7 @@ G* steal_work(M* m) {
 G* find_runnable(M* m) {
   for (;;) {
     if (sched.abandoning.load(std::memory_order_acquire)) {
+      if (sched.freezing.load(std::memory_order_acquire)) freeze_park();  // a fatal report is printing
       if (sched.exiting.load(std::memory_order_acquire)) return nullptr;
       if (m->p != nullptr && m != sched.teardown_driver) {
         std::lock_guard<std::mutex> lk(sched.lock);
@@ -888,6 +889,7 @@ void goroutine_entry(void* transfer, void*) {
 // ------------------------------------------------------------------- teardown
 
 void begin_teardown(M* m) {
+  if (sched.freezing.load(std::memory_order_acquire)) freeze_park();  // the process is ending with a report
   sched.teardown_driver = m;
   sched.accepting.store(false, std::memory_order_seq_cst);
   sched.abandoning.store(true, std::memory_order_seq_cst);

@@ -274,6 +274,7 @@ struct Sched {
   // good at its next scheduling point.  Set together with `abandoning`, whose checks
   // route every M to find_runnable, which parks it.
   std::atomic<bool> freezing{false};
+  std::atomic<std::int32_t> nfrozen{0};  // Ms parked for good by freezing, holding a P
   std::timed_mutex sample_lock;          // one sampler of Ms' frames at a time (MSample)
   std::int64_t start_ns = 0;
 };

@@ -212,6 +212,8 @@ void sysmon_main() {
   g_hog_warned.clear();
   while (!sched.sysmon_exit.load(std::memory_order_acquire)) {
     if (sigquit_pending()) {
+      freezetheworld();
+      std::fflush(stdout);
       write_stderr("SIGQUIT: quit\n\n");
       dump_all_goroutines(true);
       exit_process(2);

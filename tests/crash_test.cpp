@@ -1,6 +1,10 @@
 // crash_test.cpp -- programs that must die, run as subprocesses: exit status 2 and
 // Go's messages on stderr (tests/crash/*.cpp).
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gobuf.hpp"
@@ -183,6 +187,62 @@ TEST(Crash, HogWarningOffWithZero) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err.find("has run for"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("hogs=0\n"), std::string::npos) << r.out;
+}
+
+// freezetheworld: no line of main's after the report begins.
+TEST(Crash, PanicReportIsNotInterleavedWithOtherGoroutinesOutput) {
+  // 50 runs, a few at a time: each spends most of its ~150 ms symbolizing the report.
+  const int runs = static_cast<int>(gort_test::scaled(50, 10));
+  constexpr int kParallel = 5;
+  std::vector<std::thread> runners;
+  for (int t = 0; t < kParallel; ++t) {
+    runners.emplace_back([t, runs] {
+      for (int i = t; i < runs; i += kParallel) {
+        auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/panic_while_main_prints");
+        std::string tail = r.err.substr(r.err.size() > 2000 ? r.err.size() - 2000 : 0);
+        EXPECT_EQ(r.status, 2) << tail;
+        auto report = r.err.find("panic: boom while main prints");
+        EXPECT_NE(report, std::string::npos) << tail;
+        if (report != std::string::npos) {
+          EXPECT_EQ(r.err.find("main is printing", report), std::string::npos) << "run " << i << ":\n" << r.err.substr(report);
+        }
+      }
+    });
+  }
+  for (auto& r : runners) r.join();
+}
+
+// The GORT_TRACE file is written, and is valid JSON, when the process ends with a
+// report: a panic, a deadlock, SIGQUIT.
+bool valid_json(const std::string& path, std::string* why) {
+  if (access("/usr/bin/python3", X_OK) == 0) {
+    auto r = gort_test::run_process("/usr/bin/python3", {"-c", "import json,sys; json.load(open(sys.argv[1]))", path});
+    *why = r.err;
+    return r.status == 0;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "r");  // no python: the framing at least
+  if (f == nullptr) return false;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  *why = text.substr(0, 200);
+  return text.rfind("{\"displayTimeUnit\"", 0) == 0 && text.size() >= 4 && text.compare(text.size() - 4, 4, "\n]}\n") == 0;
+}
+
+TEST(Crash, TraceFileIsWrittenWhenTheProcessEndsWithAReport) {
+#if GORT_TSAN
+  GTEST_SKIP() << "the trace buffers of Ms that are frozen mid-event are read without synchronisation";
+#endif
+  for (const char* program : {"panic_goroutine", "deadlock_chan_recv", "sigquit_dump"}) {
+    std::string path = ::testing::TempDir() + "gort_trace_" + program + ".json";
+    std::remove(path.c_str());
+    auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/" + program, {}, {"GORT_SIGQUIT=1", "GORT_TRACE=" + path});
+    EXPECT_EQ(r.status, 2) << program << ":\n" << r.err;
+    std::string why;
+    EXPECT_TRUE(valid_json(path, &why)) << program << ": " << why;
+    std::remove(path.c_str());
+  }
 }
 
 }  // namespace
