@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include <unwind.h>
 
@@ -269,13 +270,19 @@ void stack_overflow_canary(const Gobuf* g) {
 // itself, reads the M's goroutine and P without a race and records the interrupted
 // frames.  A blocking system call in progress (read on a pipe) is restarted
 // (SA_RESTART) or returns EINTR, as with Go's preemption signals.
+extern "C" char gort_swap_context_end[];  // asm_<arch>.S: where gort_swap_context (gobuf.hpp) ends
+
 namespace gort::detail {
 namespace {
 
 struct sigaction g_prev_urg;
 
+// The walk stays inside the goroutine's stack: the signal may land inside a context
+// switch (gort_swap_context), whose unwind rules describe the stack it is leaving,
+// and a frame outside the stack would send the unwinder to read anywhere.
 struct SampleWalk {
   MSample* s;
+  std::uintptr_t lo, hi;           // the goroutine's stack
   std::int32_t signal_frame = -1;  // index of the interrupted frame
 };
 
@@ -288,6 +295,10 @@ _Unwind_Reason_Code sample_frame(_Unwind_Context* ctx, void* arg) {
     w->signal_frame = static_cast<std::int32_t>(w->s->n);
     ip += 1;  // exact: print_frames subtracts 1 from return addresses
   }
+  if (w->signal_frame >= 0) {
+    std::uintptr_t cfa = _Unwind_GetCFA(ctx);
+    if (cfa <= w->lo || cfa > w->hi) return _URC_END_OF_STACK;
+  }
   w->s->pcs[w->s->n++] = ip;
   return _URC_NO_REASON;
 }
@@ -298,6 +309,16 @@ void chain_urg(int sig, siginfo_t* info, void* uctx) {
     prev.sa_sigaction(sig, info, uctx);
   else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN && prev.sa_handler != nullptr)
     prev.sa_handler(sig);
+}
+
+// Where the signal interrupted the thread.
+std::uintptr_t interrupted_pc(void* uctx) {
+  auto* uc = static_cast<ucontext_t*>(uctx);
+#if defined(__x86_64__)
+  return static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__aarch64__)
+  return static_cast<std::uintptr_t>(uc->uc_mcontext.pc);
+#endif
 }
 
 void on_sample(int sig, siginfo_t* info, void* uctx) {
@@ -320,8 +341,12 @@ void on_sample(int sig, siginfo_t* info, void* uctx) {
   s.created_line = gp != nullptr ? gp->created_line.load(std::memory_order_relaxed) : 0;
   s.parent_goid = gp != nullptr ? gp->parent_goid.load(std::memory_order_relaxed) : 0;
   s.n = 0;
-  if (gp != nullptr) {
-    SampleWalk w{&s};
+  const std::uintptr_t pc = interrupted_pc(uctx);
+  const bool switching = pc >= reinterpret_cast<std::uintptr_t>(&gort_swap_context) &&
+                         pc < reinterpret_cast<std::uintptr_t>(gort_swap_context_end);
+  if (gp != nullptr && gp->stack_lo != nullptr && !switching) {
+    auto lo = reinterpret_cast<std::uintptr_t>(gp->stack_lo);
+    SampleWalk w{&s, lo, lo + sched.stack_size};
     _Unwind_Backtrace(sample_frame, &w);
     // Without a signal frame (a sanitizer that runs handlers later, from its own
     // code) everything but this handler is kept.
