@@ -1,11 +1,13 @@
 // stats_test.cpp -- stats(), dump_goroutines(), GORT_SCHEDTRACE.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "gobuf.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -71,6 +73,36 @@ TEST(Stats, HogWarningsAreCountedAndCanBeTurnedOff) {
   setenv("GORT_HOGWARN", "0", 1);
   EXPECT_EQ(hogs_after_a_hog(gort::Options{}), 0u);
   unsetenv("GORT_HOGWARN");
+}
+
+// A goroutine running on another P is shown with its frames, asked of its thread.
+__attribute__((noinline)) void spin_until(const std::atomic<bool>& stop, std::atomic<bool>& started) {
+  started.store(true);
+  while (!stop.load(std::memory_order_relaxed)) {
+  }
+}
+
+TEST(Dump, RunningGoroutinesShowTheirFrames) {
+  std::string dump;
+  gort::run(
+      [&] {
+        std::atomic<bool> stop{false}, started{false};
+        gort::WaitGroup wg;
+        wg.go([&] { spin_until(stop, started); });
+        while (!started.load()) gort::sleep(1ms);
+        std::ostringstream out;
+        gort::dump_goroutines(out);
+        dump = out.str();
+        stop.store(true);
+        wg.wait();
+      },
+      gort::Options{.max_procs = 2, .hog_warn = -1});
+  EXPECT_NE(dump.find("goroutine 2 [running]:\n"), std::string::npos) << dump;
+#if GORT_TEST_SYMBOLIZED && !GORT_TSAN  // TSan runs the handler only at an intercepted call
+  auto at = dump.find("goroutine 2 [running]:\n");
+  EXPECT_NE(dump.find("spin_until(", at), std::string::npos) << dump;
+  EXPECT_LT(dump.find("spin_until(", at), dump.find("created by", at)) << dump;
+#endif
 }
 
 TEST(Dump, ListsGoroutinesWithStateAndCreationSite) {
