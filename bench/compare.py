@@ -4,6 +4,8 @@
     python3 bench/compare.py                      # everything, 5 runs per pair
     python3 bench/compare.py --filter spawn --runs 9 --json out.json
     python3 bench/compare.py --no-micro --no-build
+    python3 bench/compare.py --svg chart.svg        # also draw the gort/Go ratios
+    python3 bench/compare.py --svg-from out.json --svg chart.svg   # redraw a saved run, run nothing
 
 What it does: installs Go if `go` is missing (apt-get, as root), builds gort's
 `bench` preset and every Go twin (bench/go/<name> -> build/bench/go/<name>), runs
@@ -11,6 +13,11 @@ each configured setting of each pair alternately (gort, Go, gort, Go, ...) --run
 times, each run a fresh process, and prints a markdown table of medians: gort, Go,
 the ratio of the two medians, the target.  Then the Google Benchmark binaries
 (build/bench/bench/*_bench) in a separate "micro" section (medians of 5 repetitions).
+
+--svg FILE draws the table's gort/Go ratios as a bar chart (matplotlib; Debian's
+python3-matplotlib is installed with apt-get if missing, as root): one bar per
+benchmark and metric, on a log scale, coloured by whether the target was met, with
+the ratio targets marked.
 
 The RESULT protocol.  A twin reports a measurement as one stdout line
     RESULT <metric> <value> <unit>
@@ -188,14 +195,40 @@ def output_of(cmd: List[str]) -> str:
 
 # ------------------------------------------------------------------ setup and build
 
-def ensure_go() -> None:
-    if shutil.which("go"):
-        return
+def apt_install(package: str, why: str) -> None:
     if os.geteuid() != 0:
-        sys.exit("compare.py: `go` is missing; run as root to install it (apt-get install golang-go)")
+        sys.exit(f"compare.py: {why} is missing; run as root to install it (apt-get install {package})")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     sh(["apt-get", "update"], env=env)
-    sh(["apt-get", "install", "-y", "golang-go"], env=env)
+    sh(["apt-get", "install", "-y", package], env=env)
+
+
+def ensure_go() -> None:
+    if not shutil.which("go"):
+        apt_install("golang-go", "`go`")
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter Debian's python3-matplotlib is installed for
+
+
+def has_module(python: str, module: str) -> bool:
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def ensure_matplotlib() -> None:
+    """Makes `import matplotlib` work: installs Debian's package if needed, and re-runs
+    this script with the system interpreter if the one running it (a pyenv or venv
+    python3 first on PATH) cannot see Debian's packages."""
+    if has_module(sys.executable, "matplotlib"):
+        return
+    if not has_module(SYSTEM_PYTHON, "matplotlib"):
+        apt_install("python3-matplotlib", "matplotlib")
+    if has_module(sys.executable, "matplotlib"):
+        return
+    if os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON) and has_module(SYSTEM_PYTHON, "matplotlib"):
+        log(f"re-running with {SYSTEM_PYTHON}, which has Debian's matplotlib")
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, str(Path(__file__).resolve())] + sys.argv[1:])
+    sys.exit("compare.py: matplotlib cannot be imported, even after apt-get install python3-matplotlib")
 
 
 def build() -> None:
@@ -371,6 +404,41 @@ def print_report(facts: Dict[str, str], runs: int, rows: List[dict], micro: List
             print(f"| {m['binary']} | {m['benchmark']} | {fmt(m['median_ns'])} ns | {counters} |")
 
 
+TARGET_RATIO = re.compile(r"<= ([0-9.]+)x Go")  # Target.describe() of a ratio target
+
+
+def write_svg(path: str, facts: Dict[str, str], rows: List[dict]) -> None:
+    """The gort/Go ratio of every row that has one, as horizontal bars on a log scale."""
+    import matplotlib
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if not r.get("error") and r.get("ratio")]
+    if not rows:
+        sys.exit("compare.py: no gort/Go ratio to draw")
+    rows.reverse()  # barh draws bottom-up: keep the table's order top-down
+    labels = [f"{r['benchmark']}  {r['metric']}" for r in rows]
+    colours = ["#8d99ae" if not r.get("target") else ("#2a9d8f" if r.get("met") else "#e76f51") for r in rows]
+    fig, ax = plt.subplots(figsize=(10, 0.3 * len(rows) + 1.6))
+    ys = range(len(rows))
+    ax.barh(ys, [r["ratio"] for r in rows], color=colours, height=0.7)
+    for y, r in zip(ys, rows):
+        m = TARGET_RATIO.search(r.get("target") or "")
+        if m:
+            ax.plot([float(m.group(1))] * 2, [y - 0.4, y + 0.4], color="black", linewidth=1.5)
+        ax.text(r["ratio"] * 1.03, y, f"{r['ratio']:.2f}x", va="center", fontsize=7)
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yticks(list(ys), labels, fontsize=7)
+    ax.set_xlabel("gort median / Go median (log scale; below 1: gort is faster or smaller)")
+    ax.set_title(f"gort vs Go -- {facts.get('date', '')}, {facts.get('cpu', '')}, nproc {facts.get('nproc', '')}\n"
+                 "green: target met, red: missed, grey: no target; black tick: the ratio target", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None})  # no timestamp: reruns diff cleanly
+    plt.close(fig)
+    log(f"wrote {path}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="runs per twin and setting (default 5)")
@@ -379,10 +447,22 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
     ap.add_argument("--no-micro", action="store_true", help="skip the Google Benchmark binaries")
     ap.add_argument("--micro-only", action="store_true", help="only the Google Benchmark binaries")
+    ap.add_argument("--svg", metavar="FILE", help="also draw the gort/Go ratios as an SVG bar chart")
+    ap.add_argument("--svg-from", metavar="JSON", help="with --svg: draw from a saved --json file, run nothing")
     args = ap.parse_args()
     if args.runs < 1:
         ap.error("--runs must be at least 1")
+    if args.svg_from and not args.svg:
+        ap.error("--svg-from needs --svg")
     pattern = re.compile(args.filter)
+
+    if args.svg:
+        ensure_matplotlib()  # before an hour of measuring, not after
+    if args.svg_from:
+        with open(args.svg_from) as f:
+            saved = json.load(f)
+        write_svg(args.svg, saved["machine"], saved["pairs"])
+        return 0
 
     ensure_go()
     if not args.no_build:
@@ -410,6 +490,8 @@ def main() -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": facts, "runs": args.runs, "pairs": rows, "micro": micro}, f, indent=2)
+    if args.svg:
+        write_svg(args.svg, facts, rows)
     return 1 if any(r.get("error") for r in rows + micro) else 0
 
 

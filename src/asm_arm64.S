@@ -84,6 +84,7 @@ gort_make_context:
         .size   gort_make_context, .-gort_make_context
 
         .globl  gort_context_entry
+        .hidden gort_context_entry      /* referenced PC-relatively: must not be preemptible in a shared libgort */
         .type   gort_context_entry, %function
         .p2align 4
 gort_context_entry:

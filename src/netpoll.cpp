@@ -116,7 +116,11 @@ std::atomic<std::uintptr_t>& sema_of(PollDesc* pd, int mode) { return mode == kP
 
 // Go's netpollunblock: takes the semaphore's waiter, if one is parked, leaving
 // kPdReady (ioready) or kPdNil; the caller then owns the Waiter and readies it.
-Waiter* unblock(PollDesc* pd, int mode, bool ioready) {
+// A goroutine the poller takes stays counted in g_waiters until the batch it joins is
+// in a run queue (netpoll_injected): between epoll_wait and the injection it is in no
+// queue, and the M that polled may still count as idle, so the deadlock check must
+// still see it as waiting on the outside world.
+Waiter* unblock(PollDesc* pd, int mode, bool ioready, bool keep_counted = false) {
   std::atomic<std::uintptr_t>& gpp = sema_of(pd, mode);
   std::uintptr_t old = gpp.load(std::memory_order_seq_cst);
   for (;;) {
@@ -128,7 +132,7 @@ Waiter* unblock(PollDesc* pd, int mode, bool ioready) {
     if (gpp.compare_exchange_weak(old, next, std::memory_order_seq_cst)) break;
   }
   if (old == kPdNil || old == kPdWait) return nullptr;
-  g_waiters.fetch_sub(1, std::memory_order_relaxed);
+  if (!keep_counted) g_waiters.fetch_sub(1, std::memory_order_seq_cst);
   return reinterpret_cast<Waiter*>(old);
 }
 
@@ -140,14 +144,21 @@ struct Parking {
 // The park's unlock function (Go's netpollblockcommit): publish the Waiter, unless a
 // waker swapped kPdWait away meanwhile (then the park is cancelled).
 bool commit_park(G*, void* arg) {
+  // Everything is read from the parking party's frame before the CAS: once the Waiter
+  // is published a waker may ready it, and the party may return and reuse its frame.
   auto* pk = static_cast<Parking*>(arg);
-  std::uintptr_t expected = kPdWait;
-  if (!pk->gpp->compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(pk->w),
-                                        std::memory_order_seq_cst))
-    return false;
+  std::atomic<std::uintptr_t>* gpp = pk->gpp;
+  Waiter* w = pk->w;
+  const bool thread = w->g == nullptr;
+  // Counted before it is published, so that a waker's decrement never comes first.
   if (g_waiters.fetch_add(1, std::memory_order_seq_cst) == 0) sysmon_notify_work();  // it polls when Ms are busy
+  std::uintptr_t expected = kPdWait;
+  if (!gpp->compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(w), std::memory_order_seq_cst)) {
+    g_waiters.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
   // A thread's wait has no M of its own that will poll once idle: make sure one looks.
-  if (pk->w->g == nullptr) wakep();
+  if (thread) wakep();
   return true;
 }
 
@@ -185,23 +196,25 @@ bool block(PollDesc* pd, int mode) {
   return old == kPdReady;
 }
 
-// Readies a waiter found by the poller: a goroutine joins the batch, a thread wakes.
+// Readies a waiter found by the poller (still counted in g_waiters): a goroutine joins
+// the batch and stays counted until netpoll_injected; a thread wakes.
 void deliver(Waiter* w, GList* batch) {
   if (w == nullptr) return;
-  if (w->g != nullptr) {
-    G* gp = w->g;
-    if (ready_mark(gp)) batch->push(gp);
-  } else {
-    w->ready();
+  G* gp = w->g;
+  if (gp != nullptr && ready_mark(gp)) {
+    batch->push(gp);
+    return;
   }
+  g_waiters.fetch_sub(1, std::memory_order_seq_cst);
+  if (gp == nullptr) w->ready();
 }
 
 void on_ready(std::uint64_t tag, int mode, void* arg) {
   PollDesc* pd = from_tag(tag);
   if (pd == nullptr) return;
   auto* batch = static_cast<GList*>(arg);
-  if (mode == kPollRead || mode == kPollRead + kPollWrite) deliver(unblock(pd, kPollRead, true), batch);
-  if (mode == kPollWrite || mode == kPollRead + kPollWrite) deliver(unblock(pd, kPollWrite, true), batch);
+  if (mode == kPollRead || mode == kPollRead + kPollWrite) deliver(unblock(pd, kPollRead, true, true), batch);
+  if (mode == kPollWrite || mode == kPollRead + kPollWrite) deliver(unblock(pd, kPollWrite, true, true), batch);
 }
 
 // ---------------------------------------------------------------------- deadlines
@@ -338,6 +351,10 @@ GList netpoll(std::int64_t delay_ns) {
   if (!netpoll_inited()) return batch;
   netpoll_backend_wait(delay_ns, on_ready, &batch);
   return batch;
+}
+
+void netpoll_injected(std::int32_t n) {
+  if (n > 0) g_waiters.fetch_sub(n, std::memory_order_seq_cst);
 }
 
 void netpoll_break() {

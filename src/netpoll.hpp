@@ -100,7 +100,8 @@ bool netpoll_inited();
 std::int32_t netpoll_waiters();
 // Polls (delay_ns as netpoll_backend_wait) and readies what became ready: threads
 // directly, goroutines into the returned list (linked through schedlink), already
-// marked runnable; the caller injects them into run queues (injectglist).
+// marked runnable; the caller injects them into run queues (injectglist) and then
+// calls netpoll_injected(n) with the batch's size: until then they count as waiters.
 struct GList {
   G* head = nullptr;
   G* tail = nullptr;
@@ -126,6 +127,7 @@ struct GList {
   }
 };
 GList netpoll(std::int64_t delay_ns);
+void netpoll_injected(std::int32_t n);
 // Wakes the M blocked in netpoll, if any.
 void netpoll_break();
 // nanotime of the last poll that finished; 0 while an M is blocked in netpoll (Go's

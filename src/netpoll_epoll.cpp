@@ -95,10 +95,15 @@ void netpoll_backend_wait(std::int64_t delay_ns, NetpollReadyFn ready, void* arg
   for (int i = 0; i < n; ++i) {
     const epoll_event& ev = events[i];
     if (ev.data.u64 == kBreakTag) {
-      std::uint64_t drained;
-      while (read(g_breakfd, &drained, sizeof drained) < 0 && errno == EINTR) {
+      // Only a blocking wait takes the break: it was meant for the M blocked here, and
+      // a look without blocking (another M, sysmon) that drained it would leave that M
+      // asleep (epoll wakes one waiter, which then finds nothing and sleeps on).
+      if (delay_ns != 0) {
+        std::uint64_t drained;
+        while (read(g_breakfd, &drained, sizeof drained) < 0 && errno == EINTR) {
+        }
+        g_break_pending.store(false, std::memory_order_release);
       }
-      g_break_pending.store(false, std::memory_order_release);
       continue;
     }
     int mode = 0;

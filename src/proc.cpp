@@ -552,6 +552,13 @@ void stopm(M* m) {
   }
 }
 
+// Under sched.lock: m woke; it is no longer the timer sleeper (unless replaced already).
+void leave_timer_sleeper_locked(M* m) {
+  if (sched.timer_sleeper != m) return;
+  sched.timer_sleeper = nullptr;
+  sched.timer_sleep_until.store(0, std::memory_order_release);
+}
+
 // Sleeps, as the timer sleeper, until `when` (INT64_MAX: until I/O or a wake-up) or
 // until woken (startm, a timer armed earlier, a descriptor ready).  Returns with a P or
 // without one; find_runnable sorts it out.  Returns false at once if another M already
@@ -597,25 +604,21 @@ bool sleep_for_timers(M* m, std::int64_t when) {
     netpoll_lastpoll.store(nanotime(), std::memory_order_seq_cst);
     {
       std::lock_guard<std::mutex> lk(sched.lock);
-      if (sched.timer_sleeper == m) {
-        sched.timer_sleeper = nullptr;
-        sched.timer_sleep_until.store(0, std::memory_order_release);
-      }
+      leave_timer_sleeper_locked(m);
       m->sleeps_in_netpoll = false;
       if (ready.n > 0 && !sched.abandoning.load(std::memory_order_relaxed))
         if (P* p = pidleget()) acquirep(m, p);
     }
+    const std::int32_t n = ready.n;
     injectglist(ready);
+    netpoll_injected(n);
     return true;
   }
   std::int64_t ns = when - nanotime();
   if (ns > 0) m->park.sleep_for(ns);
   m->park.clear();
   std::lock_guard<std::mutex> lk(sched.lock);
-  if (sched.timer_sleeper == m) {
-    sched.timer_sleeper = nullptr;
-    sched.timer_sleep_until.store(0, std::memory_order_release);
-  }
+  leave_timer_sleeper_locked(m);
   if (m->nextp != nullptr) {
     acquirep(m, m->nextp);
     m->nextp = nullptr;
@@ -733,8 +736,10 @@ G* find_runnable(M* m) {
     // poller already (Go: an optimisation; the blocking poll below is what counts).
     if (netpoll_inited() && netpoll_waiters() > 0 && netpoll_lastpoll.load(std::memory_order_relaxed) != 0) {
       GList ready = netpoll(0);
+      const std::int32_t n = ready.n;
       if (G* gp = ready.pop()) {
         injectglist(ready);
+        netpoll_injected(n);  // gp too: this M holds a P and runs it next
         if (m->spinning) resetspinning(m);
         return gp;
       }
@@ -751,24 +756,20 @@ G* find_runnable(M* m) {
         return gp;
       }
     }
-    // Nothing: give up the P.  (Timers and the poller will be consulted here.)
+    // Nothing local or to steal: the global queue, else give up the P.
+    G* from_global = nullptr;
     {
       std::lock_guard<std::mutex> lk(sched.lock);
       if (sched.abandoning.load(std::memory_order_relaxed)) continue;
-      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
-        G* gp = globrunqget(p, 0);
-        if (m->spinning) {
-          m->spinning = false;
-          sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
-        }
-        if (gp != nullptr) {
-          // Like resetspinning, but the lock is held: wake after.
-          return gp;
-        }
-      }
-      pidleput(releasep(m));
+      if (sched.runq_size.load(std::memory_order_relaxed) > 0) from_global = globrunqget(p, 0);
+      if (from_global == nullptr) pidleput(releasep(m));
     }
-    const bool was_spinning = m->spinning;
+    if (from_global != nullptr) {
+      // Go's resetspinning, after the lock: if this was the last spinning M, wake
+      // another, since more of the global queue (or of some P's) may be unclaimed.
+      if (m->spinning) resetspinning(m);
+      return from_global;
+    }
     if (m->spinning) {
       m->spinning = false;
       sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
@@ -797,7 +798,6 @@ G* find_runnable(M* m) {
         }
       }
     }
-    (void)was_spinning;
     // Timers and I/O: be the M that wakes for the next one, unless another already is.
     if (std::int64_t next = next_wake_deadline(); next != 0) {
       if (next <= nanotime()) continue;  // due already: the m->p == nullptr path runs them
@@ -958,6 +958,8 @@ void begin_teardown(M* m) {
 }  // namespace
 
 // ================================================================ interface
+
+bool run_abandoning() noexcept { return sched.abandoning.load(std::memory_order_acquire); }
 
 bool can_gopark() {
   M* m = getm();

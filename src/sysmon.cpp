@@ -105,8 +105,10 @@ bool poll_network(std::int64_t now) {
   if (last == 0 || now - last < kSysmonPollEvery) return false;  // 0: an M is blocked in it
   if (!netpoll_lastpoll.compare_exchange_strong(last, now, std::memory_order_seq_cst)) return false;
   GList ready = netpoll(0);
-  if (ready.n == 0) return false;
+  const std::int32_t n = ready.n;
+  if (n == 0) return false;
   injectglist(ready);
+  netpoll_injected(n);
   return true;
 }
 
@@ -304,7 +306,10 @@ void sysmon_notify_work() {
 void checkdead_locked() {
   if (!sched.accepting.load(std::memory_order_relaxed) || sched.abandoning.load(std::memory_order_relaxed)) return;
   const auto nm = static_cast<std::int32_t>(sched.allm.size());
-  if (nm - sched.nmidle > 0) return;  // an M is running a goroutine or inside blocking()
+  // The M blocked in the poller runs nothing: idle, like those on the idle list (the
+  // timers and I/O waiters it waits for are checked below).
+  const std::int32_t polling = sched.timer_sleeper != nullptr && sched.timer_sleeper->sleeps_in_netpoll ? 1 : 0;
+  if (nm - sched.nmidle - polling > 0) return;  // an M is running a goroutine or inside blocking()
   if (sched.runq_size.load(std::memory_order_relaxed) > 0) return;
   for (P* p : sched.allp)
     if (!p->runq.empty()) return;

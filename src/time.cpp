@@ -97,11 +97,15 @@ void update_when0(TimerHeap& h) {
   h.when0.store(h.heap.empty() ? 0 : h.heap[0]->when, std::memory_order_release);
 }
 
-void heap_push(TimerHeap& h, P* p, timer* t) {
+// Returns whether t became the heap's earliest: only then does when0 change, and it is
+// published with seq_cst (see wake_for_timer).
+bool heap_push(TimerHeap& h, P* p, timer* t) {
   t->pp.store(p, std::memory_order_relaxed);
   h.heap.push_back(t);
   sift_up(h, h.heap.size() - 1);
-  update_when0(h);
+  if (h.heap[0] != t) return false;
+  h.when0.store(t->when, std::memory_order_seq_cst);
+  return true;
 }
 
 // Takes t out of the heap's array.  t->pp is left to the caller: null for a timer
@@ -135,7 +139,7 @@ P* home_for_new_timer() {
 
 // A timer was armed for `when` and is now its heap's earliest: make sure some M will
 // be awake by then.  Pairs with sleep_for_timers (proc.cpp), which publishes its
-// deadline and then reads every heap's when0: addtimer's seq_cst store of when0 and the
+// deadline and then reads every heap's when0: heap_push's seq_cst store of when0 and the
 // seq_cst load of timer_sleep_until here, against that M's seq_cst store and loads,
 // mean that either it sees this timer or this sees it and wakes it (Dekker's pattern).
 void wake_for_timer(std::int64_t when) {
@@ -160,9 +164,7 @@ void addtimer(timer* t, std::int64_t when) {
   P* p = home_for_new_timer();
   t->when = when;
   p->timers.lock.lock();
-  heap_push(p->timers, p, t);
-  const bool earliest = p->timers.heap[0] == t;
-  if (earliest) p->timers.when0.store(when, std::memory_order_seq_cst);  // see wake_for_timer
+  const bool earliest = heap_push(p->timers, p, t);
   p->timers.lock.unlock();
   if (earliest) wake_for_timer(when);
 }

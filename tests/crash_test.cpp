@@ -102,6 +102,11 @@ TEST(Crash, PendingTimerIsNoDeadlockButAfterItFiresThereIsOne) {
   check({"deadlock_after_timers", {}, {"timer fired", "fatal error: all goroutines are asleep - deadlock!"}});
 }
 
+// The same for I/O waits: the M that blocked in the poller does not hide a deadlock.
+TEST(Crash, DeadlockAfterIOWaitsEnded) {
+  check({"deadlock_after_io", {}, {"I/O done", "fatal error: all goroutines are asleep - deadlock!"}});
+}
+
 TEST(Crash, SigquitDumpsEveryGoroutineWhenAskedFor) {
   check({"sigquit_dump", {"GORT_SIGQUIT=1"}, {"SIGQUIT: quit", "goroutine 1 [syscall]:", "[chan receive]:", "created by"}});
 }

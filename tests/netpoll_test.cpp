@@ -196,6 +196,52 @@ TEST_P(NetpollP, ReadyIOIsNotHeldUpByBusyPs) {
   });
 }
 
+// Once the poller is in use the timer sleeper waits in it: a short timer armed beside a
+// far one must still break that wait, while other Ms poll without blocking (a goroutine
+// waits for I/O) and must not swallow the wake-up meant for the sleeper.
+TEST_P(NetpollP, TimersWakeTheSleeperInThePoller) {
+  const long rounds = gort_test::scaled(3000, 300);
+  run([rounds] {
+    Pipe p;
+    gort::Timer far(std::chrono::hours(1));
+    auto reader_done = gort::make_chan<int>(1);
+    gort::go([&] {
+      (void)p.get();
+      reader_done.send(1);
+    });
+    gort::WaitGroup wg;
+    for (int w = 0; w < 3; ++w)
+      wg.go([&, w] {
+        for (long i = 0; i < rounds; ++i) {
+          gort::sleep(std::chrono::microseconds(5 + (i + w) % 40));
+          if (i % 7 == 0) gort::yield();
+        }
+      });
+    wg.wait();
+    p.put();
+    (void)reader_done.recv();
+    EXPECT_TRUE(far.stop());
+  });
+}
+
+// The reader's only waker writes and exits, and its M goes idle at once: meanwhile the
+// M blocked in the poller has taken the reader out of epoll but not yet queued it.  The
+// reader is then in no run queue and no longer parked: the deadlock check must still
+// count it as waiting on the outside world (a false "all goroutines are asleep" here
+// once killed every other run at 2 Ps).
+TEST_P(NetpollP, AGoroutineThePollerIsDeliveringIsNotDeadlocked) {
+  const long rounds = gort_test::scaled(3000, 300);
+  run([rounds] {
+    Pipe p;
+    long got = 0;
+    for (long i = 0; i < rounds; ++i) {
+      gort::go([&] { p.put(); });
+      got += p.get() == 'x';
+    }
+    EXPECT_EQ(got, rounds);
+  });
+}
+
 TEST(Netpoll, OutsideRunTheThreadPolls) {
   Pipe p;
   auto t0 = Clock::now();

@@ -147,12 +147,15 @@ namespace {
 // a goroutine ran, why it stopped, and instant events for go/ready.
 TEST(Trace, WritesChromeTraceEventJson) {
   if (std::getenv("GORT_TRACE_CHILD") != nullptr) {
-    gort::run([] {
-      auto ch = gort::make_chan<int>();
-      gort::go([ch]() mutable { ch.send(1); });
-      (void)ch.recv();
-      gort::blocking([] {});
-    });
+    // One P: G2 cannot run (and send) before main parks in recv, which the trace must show.
+    gort::run(
+        [] {
+          auto ch = gort::make_chan<int>();
+          gort::go([ch]() mutable { ch.send(1); });
+          (void)ch.recv();
+          gort::blocking([] {});
+        },
+        gort::Options{.max_procs = 1});
     return;
   }
   std::string path = "/tmp/gort_trace_test_" + std::to_string(getpid()) + ".json";

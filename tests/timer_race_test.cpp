@@ -75,10 +75,11 @@ TEST_P(TimerRace, SelectWithAfterDropsTimersBeingFired) {
           // Deadlines of 0-7 us: due about when select looks, so some fire on another
           // M (a thief, or the timer sleeper) exactly as the case is dropped.
           auto d = std::chrono::microseconds((i + w) % 8);
-          gort::select(gort::on_recv(work, [&](std::optional<int> v) {
-                         if (v) received.fetch_add(1, std::memory_order_relaxed);
-                       }),
-                       gort::on_recv(gort::after(d)));
+          gort::select({gort::on_recv{work,
+                                      [&](std::optional<int> v) {
+                                        if (v) received.fetch_add(1, std::memory_order_relaxed);
+                                      }},
+                        gort::on_recv{gort::after(d)}});
         }
       });
     }

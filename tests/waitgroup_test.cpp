@@ -137,3 +137,29 @@ TEST(WaitGroup, WorksWithoutARuntime) {
 GORT_INSTANTIATE_PROCS(WaitGroupP);
 
 }  // namespace
+
+namespace {
+
+// main returns while a goroutine waits on a WaitGroup in its own frame and the members
+// it started are parked: teardown unwinds them in no particular order, so a member
+// unwound after the waiter must not touch the WaitGroup (its frame is gone).
+TEST_P(WaitGroupP, AbandonedMembersOfAnUnwoundWaiterLeaveItsWaitGroupAlone) {
+  for (int round = 0; round < 20; ++round) {
+    run([] {
+      auto never = gort::make_chan<int>();
+      auto started = gort::make_chan<int>(8);
+      gort::go([never, started] {
+        gort::WaitGroup wg;
+        for (int i = 0; i < 4; ++i)
+          wg.go([never, started]() mutable {
+            started.send(1);
+            (void)never.recv();
+          });
+        wg.wait();
+      });
+      for (int i = 0; i < 4; ++i) (void)started.recv();
+    });
+  }
+}
+
+}  // namespace

@@ -32,7 +32,8 @@
 //   last handle.  Handle objects themselves are not synchronised: share the channel
 //   by giving each goroutine its own copy, not by sharing one handle object.
 // - SendChan<T> (Go's chan<- T) and RecvChan<T> (<-chan T) convert implicitly from
-//   Chan<T> and expose only their half.
+//   Chan<T> and expose only their half; using the other half is a compile error
+//   that says "send-only channel" / "receive-only channel".
 // - All operations work from threads that are not goroutines (and inside
 //   gort::blocking): they block the thread instead of parking a goroutine.
 //
@@ -202,6 +203,12 @@ class SendChan : public detail::ChanBase<T> {
   using Base::try_send;
   using Base::close;
 
+  // Receiving is not this half's: these exist only so that the compiler says so.
+  std::optional<T> recv() const = delete;       // send-only channel (chan<- T): receive from a Chan or RecvChan
+  std::optional<T> try_recv() const = delete;   // send-only channel (chan<- T): receive from a Chan or RecvChan
+  void begin() const = delete;                  // send-only channel (chan<- T): range over a Chan or RecvChan
+  void end() const = delete;                    // send-only channel (chan<- T): range over a Chan or RecvChan
+
   friend bool operator==(const SendChan& a, const SendChan& b) noexcept {
     return detail::ChanAccess::core(a) == detail::ChanAccess::core(b);
   }
@@ -221,6 +228,13 @@ class RecvChan : public detail::ChanBase<T> {
   using Base::try_recv;
   using Base::begin;
   using Base::end;
+
+  // Sending and closing are not this half's: these exist only so that the compiler says so.
+  template <class U>
+  void send(U&&) const = delete;       // receive-only channel (<-chan T): send on a Chan or SendChan
+  template <class U>
+  bool try_send(U&&) const = delete;   // receive-only channel (<-chan T): send on a Chan or SendChan
+  void close() const = delete;         // receive-only channel (<-chan T): only a sender closes (Chan or SendChan)
 
   friend bool operator==(const RecvChan& a, const RecvChan& b) noexcept {
     return detail::ChanAccess::core(a) == detail::ChanAccess::core(b);

@@ -155,9 +155,13 @@ class Group {
  private:
   template <class F, class... A>
   bool go_at(const detail::CallSite& site, bool block, F&& f, A&&... a) {
-    static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<A>...>,
-                  "gort::Group::go: the function cannot be called with these arguments "
-                  "(they are decay-copied and passed as rvalues; use std::ref for a reference)");
+    if constexpr (detail::go_callable<F, A...>())
+      return go_checked(site, block, std::forward<F>(f), std::forward<A>(a)...);
+    else
+      return false;
+  }
+  template <class F, class... A>
+  bool go_checked(const detail::CallSite& site, bool block, F&& f, A&&... a) {
     detail::check_go_func(f, site);
     detail::GroupMember member = detail::GroupMember::enter(state_, block);
     if (!member) return false;

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "detail/spawn.hpp"
+#include "detail/unwind.hpp"
 
 namespace gort {
 
@@ -66,6 +67,10 @@ class WaitGroup {
  private:
   template <class F, class... A>
   void go_at(const detail::CallSite& site, F&& f, A&&... a) {
+    if constexpr (detail::go_callable<F, A...>()) go_checked(site, std::forward<F>(f), std::forward<A>(a)...);
+  }
+  template <class F, class... A>
+  void go_checked(const detail::CallSite& site, F&& f, A&&... a) {
     detail::check_go_func(f, site);
     add(1);
     try {
@@ -74,7 +79,11 @@ class WaitGroup {
           [](WaitGroup* wg, std::decay_t<F>&& fn, std::decay_t<A>&&... args) {
             struct Done {
               WaitGroup* wg;
-              ~Done() noexcept(false) { wg->done(); }
+              // Not while run() unwinds abandoned goroutines: nobody waits any more, and
+              // the WaitGroup may live in the frame of a goroutine already unwound.
+              ~Done() noexcept(false) {
+                if (!detail::run_abandoning()) wg->done();
+              }
             } done{wg};
             // Moved into locals so that they are destroyed before done(): when wait()
             // returns, every function and argument passed to go() is gone.

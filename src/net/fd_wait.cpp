@@ -21,25 +21,20 @@
 #include <gort/net.hpp>
 
 #include "../netpoll.hpp"
+#include "fd.hpp"
 #include "../proc.hpp"
 
 namespace gort::net {
 namespace {
 
-using detail::PollDesc;
-using detail::PollResult;
-
-std::int64_t deadline_ns(Clock::time_point t) {
-  if (t == Clock::time_point{}) return 0;
-  std::int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  return ns > 0 ? ns : 1;  // a deadline at or before the clock's epoch has passed
-}
+using gort::detail::PollDesc;
+using gort::detail::PollResult;
 
 std::error_code wait_with_poll(int fd, short events, std::int64_t deadline) {
   for (;;) {
     int timeout_ms = -1;
     if (deadline != 0) {
-      std::int64_t left = deadline - detail::nanotime();
+      std::int64_t left = deadline - gort::detail::nanotime();
       if (left <= 0) return std::make_error_code(std::errc::timed_out);
       timeout_ms = left >= std::int64_t{INT_MAX} * 1000000 ? INT_MAX : static_cast<int>((left + 999999) / 1000000);
     }
@@ -51,16 +46,16 @@ std::error_code wait_with_poll(int fd, short events, std::int64_t deadline) {
 }
 
 std::error_code wait_fd(int fd, int mode, Clock::time_point deadline) {
-  const std::int64_t dl = deadline_ns(deadline);
-  if (!detail::sched.running.load(std::memory_order_acquire))
-    return wait_with_poll(fd, mode == detail::kPollRead ? POLLIN : POLLOUT, dl);
-  if (dl != 0 && dl <= detail::nanotime()) return std::make_error_code(std::errc::timed_out);
+  const std::int64_t dl = detail::deadline_ns(deadline);
+  if (!gort::detail::sched.running.load(std::memory_order_acquire))
+    return wait_with_poll(fd, mode == gort::detail::kPollRead ? POLLIN : POLLOUT, dl);
+  if (dl != 0 && dl <= gort::detail::nanotime()) return std::make_error_code(std::errc::timed_out);
   int key = fd;
-  PollDesc* pd = detail::poll_open(fd);
+  PollDesc* pd = gort::detail::poll_open(fd);
   if (pd == nullptr && errno == EEXIST) {
     key = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (key < 0) return {errno, std::system_category()};
-    pd = detail::poll_open(key);
+    pd = gort::detail::poll_open(key);
   }
   if (pd == nullptr) {
     std::error_code err(errno, std::system_category());
@@ -69,9 +64,9 @@ std::error_code wait_fd(int fd, int mode, Clock::time_point deadline) {
     if (err.value() == EPERM) return {};
     return err;
   }
-  if (dl != 0) detail::poll_set_deadline(pd, dl, mode);
-  PollResult r = detail::poll_wait(pd, mode);
-  detail::poll_release(pd);
+  if (dl != 0) gort::detail::poll_set_deadline(pd, dl, mode);
+  PollResult r = gort::detail::poll_wait(pd, mode);
+  gort::detail::poll_release(pd);
   if (key != fd) ::close(key);
   switch (r) {
     case PollResult::kReady:
@@ -86,7 +81,7 @@ std::error_code wait_fd(int fd, int mode, Clock::time_point deadline) {
 
 }  // namespace
 
-std::error_code wait_read(int fd, Clock::time_point deadline) { return wait_fd(fd, detail::kPollRead, deadline); }
-std::error_code wait_write(int fd, Clock::time_point deadline) { return wait_fd(fd, detail::kPollWrite, deadline); }
+std::error_code wait_read(int fd, Clock::time_point deadline) { return wait_fd(fd, gort::detail::kPollRead, deadline); }
+std::error_code wait_write(int fd, Clock::time_point deadline) { return wait_fd(fd, gort::detail::kPollWrite, deadline); }
 
 }  // namespace gort::net

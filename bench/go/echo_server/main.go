@@ -3,11 +3,9 @@
 package main
 
 import (
-	"flag"
-	"fmt"
 	"net"
-	"os"
-	"runtime"
+
+	"gortbench/internal/harness"
 )
 
 func serve(c net.Conn) {
@@ -25,23 +23,5 @@ func serve(c net.Conn) {
 }
 
 func main() {
-	port := flag.Int("port", 0, "port on 127.0.0.1 (0: any free one)")
-	procs := flag.Int("procs", 0, "GOMAXPROCS (0: leave it)")
-	flag.Parse()
-	if *procs > 0 {
-		runtime.GOMAXPROCS(*procs)
-	}
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *port))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Printf("LISTENING %s\n", ln.Addr())
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			continue
-		}
-		go serve(c)
-	}
+	harness.Serve(harness.Listen(), serve)
 }

@@ -90,21 +90,36 @@ struct GoFrame {
   }
 };
 
+// The one check of every way to start a goroutine (gort::go, WaitGroup::go,
+// Group::go): f(args...) must be callable with the decay-copies of the arguments,
+// passed as rvalues.  Use it as
+//   if constexpr (detail::go_callable<F, A...>()) { ...spawn... }
+// so that a wrong call is this one static_assert, without the cascade of errors
+// that instantiating the spawn would add.
+template <class F, class... Args>
+consteval bool go_callable() {
+  constexpr bool ok = std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>;
+  static_assert(ok,
+                "gort::go / WaitGroup::go / Group::go: f cannot be called with these arguments: they are "
+                "decay-copied and passed as rvalues, so a T& parameter cannot bind them (take T or const T&, "
+                "or pass std::ref(x) to share x)");
+  return ok;
+}
+
 template <class F, class... Args>
 void spawn(const CallSite& site, F&& f, Args&&... args) {
-  using Frame = GoFrame<std::decay_t<F>, std::decay_t<Args>...>;
-  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
-                "gort::go: the function cannot be called with these arguments "
-                "(they are decay-copied and passed as rvalues; use std::ref for a reference)");
-  check_go_func(f, site);
-  SpawnSlot slot = newproc_reserve(sizeof(Frame), alignof(Frame));
-  try {
-    ::new (slot.frame) Frame(std::forward<F>(f), std::forward<Args>(args)...);
-  } catch (...) {
-    newproc_abort(slot);
-    throw;
+  if constexpr (go_callable<F, Args...>()) {
+    using Frame = GoFrame<std::decay_t<F>, std::decay_t<Args>...>;
+    check_go_func(f, site);
+    SpawnSlot slot = newproc_reserve(sizeof(Frame), alignof(Frame));
+    try {
+      ::new (slot.frame) Frame(std::forward<F>(f), std::forward<Args>(args)...);
+    } catch (...) {
+      newproc_abort(slot);
+      throw;
+    }
+    newproc_commit(slot, &Frame::run, site);
   }
-  newproc_commit(slot, &Frame::run, site);
 }
 
 }  // namespace gort::detail

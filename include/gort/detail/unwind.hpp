@@ -12,4 +12,8 @@ struct GoexitUnwind : ForcedUnwind {};     // gort::goexit()
 struct AbandonUnwind : ForcedUnwind {};    // run() ended while this goroutine was alive
 struct CoroutineUnwind : ForcedUnwind {};  // a suspended Coroutine is being destroyed
 
+// True from the moment main's goroutine returned until run() returns: the goroutines
+// still alive are being unwound (AbandonUnwind), in no particular order.
+bool run_abandoning() noexcept;
+
 }  // namespace gort::detail
