@@ -361,7 +361,14 @@ void on_sample(int sig, siginfo_t* info, void* uctx) {
 
 }  // namespace
 
+// Under TSan there is no sampling signal: TSan runs an asynchronous signal's handler
+// only at the thread's next intercepted call (a computing loop may never make one),
+// from TSan's own frame, with the interrupted context of the signal's arrival; the
+// frames recorded would be those of some later call, not what the thread was
+// running.  Without the signal, hog warnings and dumps of running goroutines come
+// without frames (sample_request returns false).
 void install_sample_handler() {
+  if constexpr (GORT_TSAN) return;
   static std::once_flag once;
   std::call_once(once, [] {
     // Loads libgcc's unwinder now, not inside the first handler (dlopen is not
@@ -376,6 +383,7 @@ void install_sample_handler() {
 }
 
 bool sample_request(M* m) {
+  if constexpr (GORT_TSAN) return false;  // see install_sample_handler
   std::uint32_t expected = MSample::kIdle;
   if (!m->sample.state.compare_exchange_strong(expected, MSample::kRequested, std::memory_order_relaxed)) return false;
   if (m->tid == 0 || syscall(SYS_tgkill, getpid(), static_cast<pid_t>(m->tid), SIGURG) != 0) {

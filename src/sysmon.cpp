@@ -56,7 +56,11 @@ constexpr int kSysmonIdleRounds = 50;                       // Go: double the de
 constexpr std::int64_t kSyscallRetake = 20 * 1000;          // ~one sysmon tick, as in Go
 constexpr std::int64_t kSyscallRetakeIdle = 10 * 1000 * 1000;  // Go: keep the P 10 ms when nobody needs it
 constexpr std::int64_t kSysmonPollEvery = 10 * 1000 * 1000;    // Go: poll if not polled for more than 10 ms
-constexpr std::int64_t kHogWarnDefault = 10 * 1000 * 1000;      // Go's forcePreemptNS
+// Go's forcePreemptNS.  Off by default in sanitizer builds: they run code several
+// times slower, and their test suites run many programs at once on few cores, so a
+// goroutine that is merely slowed down would be reported; GORT_HOGWARN or
+// Options::hog_warn turns the detector on there.
+constexpr std::int64_t kHogWarnDefault = GORT_ASAN || GORT_TSAN ? 0 : 10 * 1000 * 1000;
 constexpr std::int64_t kSampleTimeout = 100 * 1000 * 1000;      // a thread answers a sample in microseconds
 
 // OS threads in this process, or -1 if unknown.
@@ -125,14 +129,13 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
 }
 
 // The warning for P p, whose goroutine has run `ran` ns; `s` is its M's answer (null:
-// the thread did not answer, so no frames).
+// no answer, so neither its id nor its frames).
 void warn_hog(P* p, std::int64_t ran, std::int64_t timer_late, const MSample* s) {
   // Counted first: symbolizing the frames the first time reads the debug information
   // (hundreds of milliseconds), which the hog may outlast.
   sched.hogs.fetch_add(1, std::memory_order_relaxed);
   std::int64_t waiting = static_cast<std::int64_t>(p->runq.size()) + sched.runq_size.load(std::memory_order_relaxed);
-  std::string out = "gort: goroutine ";
-  out += s != nullptr ? std::to_string(s->goid) : "?";
+  std::string out = s != nullptr ? "gort: goroutine " + std::to_string(s->goid) : std::string("gort: a goroutine");
   out += " has run for " + std::to_string(ran / 1000000) + " ms without a scheduling point (P " + std::to_string(p->id) +
          ") while " + plural(waiting, "goroutine waits", "goroutines wait") + " to run";
   if (timer_late > 0) out += " and a timer is " + std::to_string(timer_late / 1000000) + " ms overdue";
@@ -152,14 +155,6 @@ void warn_hog(P* p, std::int64_t ran, std::int64_t timer_late, const MSample* s)
       "gort: scheduling is cooperative: call gort::yield() in long loops, and wrap calls that block the thread "
       "in gort::blocking(); GORT_HOGWARN=<ms> sets this threshold, 0 turns the warning off\n";
   write_stderr(out.data(), out.size());
-}
-
-// Asks p's M what it runs; true if it answered (then sample_release is the caller's).
-bool sample_p(P* p, M** out) {
-  M* m = p->m.load(std::memory_order_acquire);
-  if (m == nullptr || !sample_request(m)) return false;
-  *out = m;
-  return sample_wait(m, nanotime() + kSampleTimeout);
 }
 
 void check_hogs(std::int64_t now) {
@@ -182,15 +177,16 @@ void check_hogs(std::int64_t now) {
     if (p->runq.empty() && sched.runq_size.load(std::memory_order_relaxed) == 0 && timer_late == 0) continue;
     std::unique_lock<std::timed_mutex> lk(sched.sample_lock, std::try_to_lock);
     if (!lk.owns_lock()) continue;  // a dump is sampling: next tick
-    M* m = nullptr;
-    if (sample_p(p, &m)) {
+    M* m = p->m.load(std::memory_order_acquire);
+    if (m == nullptr) continue;
+    if (sample_request(m) && sample_wait(m, nanotime() + kSampleTimeout)) {
       const MSample& s = m->sample;
       // The answer is about this run of this P's goroutine, not a later one.
       if (s.p == p->id && s.schedtick == tick && s.goid != 0 && g_hog_warned.insert(s.goid).second)
         warn_hog(p, ran, timer_late, &s);
       sample_release(m);
-    } else if (m != nullptr) {
-      warn_hog(p, ran, timer_late, nullptr);  // the thread did not answer (a sanitizer defers signals)
+    } else {
+      warn_hog(p, ran, timer_late, nullptr);  // the thread did not answer, or no sampling signal (TSan)
     }
     p->sysmon_schedwhen = -1;
   }

@@ -7,9 +7,10 @@
 //
 // Environment: GORT_SCHEDTRACE=<ms> prints a scheduler line on stderr every <ms>
 // milliseconds, like GODEBUG=schedtrace.
-// GORT_HOGWARN=<ms> (default 10, 0: off; also Options::hog_warn): a goroutine that
-// runs that long without a scheduling point while others wait for its P is reported
-// on stderr once, with its frames (stats().hogs counts the reports).
+// GORT_HOGWARN=<ms> (default 10, off in sanitizer builds; 0: off; also
+// Options::hog_warn): a goroutine that runs that long without a scheduling point
+// while others wait for its P is reported on stderr once, with its frames
+// (stats().hogs counts the reports).
 #pragma once
 
 #include <cstddef>
