@@ -20,6 +20,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gort/stats.hpp>
@@ -63,12 +64,26 @@ using Samples = std::vector<RunningFrames>;
 
 constexpr std::int64_t kDumpSampleWait = 100 * 1000 * 1000;  // a thread answers in microseconds
 
+// sample_lock is polled with try_lock, not taken with try_lock_for: TSan does not
+// intercept the pthread_mutex_clocklock that try_lock_for calls, and reports the
+// unlock that follows as the unlock of an unlocked mutex.
+constexpr std::int64_t kDumpSampleLockPoll = 1000 * 1000;  // its holder keeps it up to ~100 ms
+
+bool lock_sampler(std::unique_lock<std::timed_mutex>& lk) {
+  const std::int64_t deadline = nanotime() + kDumpSampleWait;
+  while (!lk.try_lock()) {
+    if (nanotime() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(kDumpSampleLockPoll));
+  }
+  return true;
+}
+
 // Go's traceback of running goroutines: every M running one (its P not idle, not in
 // blocking()) is signalled, and answers with its frames; at most kDumpSampleWait.
 Samples sample_running() {
   Samples out;
   std::unique_lock<std::timed_mutex> lk(sched.sample_lock, std::defer_lock);
-  if (!lk.try_lock_for(std::chrono::nanoseconds(kDumpSampleWait))) return out;
+  if (!lock_sampler(lk)) return out;
   M* self = getm();
   std::vector<M*> asked;
   for (P* p : sched.allp) {
