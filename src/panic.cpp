@@ -114,8 +114,11 @@ std::atomic<bool> g_dying{false};
 // Go's freezetheworld gives the other Ps 5 x 1 ms to stop.  gort waits until every
 // busy P's M has parked (sched.nfrozen), which takes microseconds, unless a thread
 // was descheduled by the OS or a goroutine runs without a scheduling point: then at
-// most kFreezeTimeout, looking every kFreezePoll.
-constexpr std::int64_t kFreezeTimeout = 50 * 1000 * 1000;
+// most kFreezeTimeout, looking every kFreezePoll.  250 ms: with more runnable
+// threads than cores, a thread may wait tens of milliseconds for a CPU (50 ms let
+// main's output into 1 report in 150 under ASan on a loaded 2-core machine); only a
+// goroutine that never reaches a scheduling point delays the report that long.
+constexpr std::int64_t kFreezeTimeout = 250 * 1000 * 1000;
 constexpr long kFreezePoll = 100 * 1000;
 
 // A thread's chain when it is not a goroutine; freed with the thread.
