@@ -56,6 +56,11 @@ gort_swap_context:
         ret
         .cfi_endproc
         .size   gort_swap_context, .-gort_swap_context
+        // The end of gort_swap_context, for the sampling signal handler, which does not
+        // unwind from inside it (signal_linux.cpp): mid-switch, its unwind rules
+        // describe a stack that is no longer the current one.
+        .globl  gort_swap_context_end
+gort_swap_context_end:
 
         .globl  gort_make_context
         .type   gort_make_context, @function

@@ -25,7 +25,14 @@ struct G;
 // catch block.
 void fatal_if_deferred_panic(G* gp);
 
-// Flushes stdio and ends the process at once: no static destructors, no atexit
+// Go's freezetheworld, before a report that ends the process: every other M parks
+// for good at its next scheduling point (freeze_park, from find_runnable), and the
+// caller waits briefly for them.  Best effort: a goroutine that computes without a
+// scheduling point goes on.
+void freezetheworld();
+[[noreturn]] void freeze_park();
+
+// Flushes stdio, writes the GORT_TRACE file, and ends the process at once: no static destructors, no atexit
 // handlers, which could run while goroutines still use what they destroy.
 [[noreturn]] void exit_process(int code);
 

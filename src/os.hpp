@@ -55,4 +55,17 @@ bool sigquit_pending();
 void ensure_signal_stack();
 void release_signal_stack();  // a thread the runtime created, before it exits
 
+// What another M's thread is running, asked of the thread itself (signal_linux.cpp):
+// the sampler signals it (SIGURG, Go's preemption signal) and the handler records the
+// interrupted frames, the goroutine and its P into m->sample (runtime2.hpp, MSample).
+// install_sample_handler: once per process, at run().  sample_request: false if m is
+// being sampled already or could not be signalled.  sample_wait: true once the
+// answer is in m->sample; false at the deadline (nanotime()), the request withdrawn.
+// sample_release: after reading the answer.  One sampler at a time (the caller's lock).
+struct M;
+void install_sample_handler();
+bool sample_request(M* m);
+bool sample_wait(M* m, std::int64_t deadline);
+void sample_release(M* m);
+
 }  // namespace gort::detail

@@ -16,11 +16,19 @@
 // goroutine keeps its chain in its throw trace slot; a thread that is not a goroutine
 // in a thread_local.
 //
+// Before printing, each stops the world as far as it can (Go's freezetheworld):
+// sched.freezing (with sched.abandoning, whose checks route every M through
+// find_runnable at its next scheduling point) parks every other M for good, then a
+// short wait lets Ms already past a scheduling point reach the next; a goroutine
+// computing without one goes on running, as in Go, which cannot stop it either.
+// Then no user output interleaves the report, and the GORT_TRACE file is written.
+//
 // Both end the process with _exit after flushing stdio: no static destructors or
 // atexit handlers run, since other goroutines may still be using what they would
 // destroy (API.md 12.12).  Only one report is printed: a second goroutine that panics
 // at the same moment waits for the first to end the process.
 #include <cxxabi.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +46,7 @@
 #include "os.hpp"
 #include "proc.hpp"
 #include "throwtrace.hpp"
+#include "trace.hpp"
 
 namespace gort {
 
@@ -101,6 +110,16 @@ std::string describe_current(bool* is_panic) {
 }
 
 std::atomic<bool> g_dying{false};
+
+// Go's freezetheworld gives the other Ps 5 x 1 ms to stop.  gort waits until every
+// busy P's M has parked (sched.nfrozen), which takes microseconds, unless a thread
+// was descheduled by the OS or a goroutine runs without a scheduling point: then at
+// most kFreezeTimeout, looking every kFreezePoll.  250 ms: with more runnable
+// threads than cores, a thread may wait tens of milliseconds for a CPU (50 ms let
+// main's output into 1 report in 150 under ASan on a loaded 2-core machine); only a
+// goroutine that never reaches a scheduling point delays the report that long.
+constexpr std::int64_t kFreezeTimeout = 250 * 1000 * 1000;
+constexpr long kFreezePoll = 100 * 1000;
 
 // A thread's chain when it is not a goroutine; freed with the thread.
 struct ThreadPanicChain {
@@ -213,6 +232,7 @@ std::string panic_lines(std::exception_ptr first, const std::vector<std::excepti
 
 [[noreturn]] void report_panics(G* gp, const std::string& lines) {
   if (g_dying.exchange(true)) wait_for_the_other_report();
+  freezetheworld();
   std::fflush(stdout);
   write_stderr(lines.data(), lines.size());
   write_goroutine_header(gp);
@@ -264,13 +284,34 @@ Panic panic_from_current_exception() {
   return Panic(std::move(msg), std::current_exception());
 }
 
+void freezetheworld() {
+  sched.freezing.store(true, std::memory_order_seq_cst);
+  sched.abandoning.store(true, std::memory_order_seq_cst);
+  const bool self_has_p = getm() != nullptr && getm()->p != nullptr;
+  const std::int64_t deadline = nanotime() + kFreezeTimeout;
+  for (;;) {
+    std::int32_t busy = sched.gomaxprocs - sched.npidle.load(std::memory_order_seq_cst) - (self_has_p ? 1 : 0);
+    if (sched.nfrozen.load(std::memory_order_seq_cst) >= busy || nanotime() >= deadline) return;
+    struct timespec ts = {0, kFreezePoll};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+void freeze_park() {
+  M* m = getm();
+  if (m != nullptr && m->p != nullptr) sched.nfrozen.fetch_add(1, std::memory_order_seq_cst);
+  for (;;) pause();
+}
+
 void exit_process(int code) {
   std::fflush(nullptr);
+  trace_flush();
   _exit(code);
 }
 
 void fatal(const char* msg, bool sched_locked) {
   if (g_dying.exchange(true)) wait_for_the_other_report();
+  freezetheworld();
   std::fflush(stdout);
   write_stderr("fatal error: ");
   write_stderr(msg);
@@ -281,6 +322,7 @@ void fatal(const char* msg, bool sched_locked) {
 
 void fatal_go_of_nil_func(const CallSite& site) {
   if (g_dying.exchange(true)) wait_for_the_other_report();
+  freezetheworld();
   std::fflush(stdout);
   write_stderr("fatal error: go of nil func value\n\n");
   // Go's fatal for a user error prints the calling goroutine alone, its innermost

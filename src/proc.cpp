@@ -176,7 +176,7 @@ void runqput(P* p, G* gp, bool next) {
 // The next goroutine from p without looking at other Ps: the global queue now and
 // then, runnext (unless it has had its streak), the ring, then the global queue.
 G* runq_next_local(P* p) {
-  if (p->schedtick % kGlobalCheckTicks == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (p->schedtick.load(std::memory_order_relaxed) % kGlobalCheckTicks == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     std::lock_guard<std::mutex> lk(sched.lock);
     if (G* gp = globrunqget(p, 1)) return gp;
   }
@@ -197,7 +197,7 @@ G* runq_next_local(P* p) {
 
 void pidleput(P* p) {
   p->status.store(PStatus::kIdle, std::memory_order_relaxed);
-  p->m = nullptr;
+  p->m.store(nullptr, std::memory_order_release);
   p->link = sched.pidle;
   sched.pidle = p;
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
@@ -208,6 +208,8 @@ P* pidleget() {
   if (p != nullptr) {
     sched.pidle = p->link;
     sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+    // A P goes to work: sysmon, asleep while every P was idle, watches for hogs again.
+    if (sched.hogwarn_ns != 0) sysmon_notify_work();
   }
   return p;
 }
@@ -243,14 +245,14 @@ M* mget() {
 
 void acquirep(M* m, P* p) {
   m->p = p;
-  p->m = m;
+  p->m.store(m, std::memory_order_release);
   p->status.store(PStatus::kRunning, std::memory_order_relaxed);
 }
 
 P* releasep(M* m) {
   P* p = m->p;
   m->p = nullptr;
-  p->m = nullptr;
+  p->m.store(nullptr, std::memory_order_release);
   return p;
 }
 
@@ -391,7 +393,7 @@ Gobuf* prepare_run(M* m, G* gp) {
     gobuf_init(&gp->sched, st.lo, top, st.canary(), goroutine_entry, nullptr);
   }
   if (P* p = m->p) {
-    ++p->schedtick;
+    p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     counter_add(p->switches);
   }
   return &gp->sched;
@@ -519,7 +521,7 @@ void startm(P* p, bool spinning) {
     if (nm != nullptr) {
       nm->spinning = spinning;
       nm->nextp = p;
-      p->m = nm;
+      p->m.store(nm, std::memory_order_release);
     }
   }
   if (nm == nullptr) {
@@ -693,6 +695,7 @@ G* steal_work(M* m) {
 G* find_runnable(M* m) {
   for (;;) {
     if (sched.abandoning.load(std::memory_order_acquire)) {
+      if (sched.freezing.load(std::memory_order_acquire)) freeze_park();  // a fatal report is printing
       if (sched.exiting.load(std::memory_order_acquire)) return nullptr;
       if (m->p != nullptr && m != sched.teardown_driver) {
         std::lock_guard<std::mutex> lk(sched.lock);
@@ -887,6 +890,7 @@ void goroutine_entry(void* transfer, void*) {
 // ------------------------------------------------------------------- teardown
 
 void begin_teardown(M* m) {
+  if (sched.freezing.load(std::memory_order_acquire)) freeze_park();  // the process is ending with a report
   sched.teardown_driver = m;
   sched.accepting.store(false, std::memory_order_seq_cst);
   sched.abandoning.store(true, std::memory_order_seq_cst);
@@ -1086,7 +1090,7 @@ void entersyscall() {
   gp->status.store(GStatus::kSyscall, std::memory_order_relaxed);
   m->oldp = p;
   m->p = nullptr;
-  p->m = nullptr;
+  p->m.store(nullptr, std::memory_order_release);
   p->status.store(PStatus::kSyscall, std::memory_order_release);
   sched.nmsyscall.fetch_add(1, std::memory_order_seq_cst);
   sysmon_notify_work();
@@ -1122,7 +1126,7 @@ void exitsyscall() {
     PStatus expected = PStatus::kSyscall;
     if (oldp->status.compare_exchange_strong(expected, PStatus::kRunning, std::memory_order_acquire)) {
       m->p = oldp;
-      oldp->m = m;
+      oldp->m.store(m, std::memory_order_release);
       gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
       return;
     }
@@ -1404,7 +1408,7 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   sched.gomaxprocs = procs;
   sched.stack_size = stack_size;
   sched.start_ns = nanotime();
-  sched_init_env();
+  sched_init_env(opts.hog_warn);
   trace_start();
   for (int i = 0; i < procs; ++i) {
     P* p = new P;

@@ -154,6 +154,29 @@ struct PostSwitch {
   void* arg = nullptr;
 };
 
+// The frames an M's thread was running when sysmon or a dump asked for them
+// (signal_linux.cpp).  States: kIdle -> kRequested (the sampler, before it signals
+// the thread) -> kWriting (the signal handler, which then records) -> kDone ->
+// kIdle (the sampler, after reading); a sampler that gives up takes kRequested back
+// to kIdle, or waits for a handler already in kWriting to reach kDone.  The fields
+// below `state` are written by the handler between kWriting and kDone (release) and
+// read by the sampler after it sees kDone (acquire).  One sampler at a time
+// (sample_lock, traceback.cpp).
+struct MSample {
+  enum : std::uint32_t { kIdle, kRequested, kWriting, kDone };
+  static constexpr std::uint32_t kFrames = 48;
+  std::atomic<std::uint32_t> state{kIdle};
+  std::uint64_t goid = 0;            // the goroutine it ran; 0: none (on g0, or inside the runtime)
+  std::int32_t p = -1;               // the id of the P it held; -1: none (inside blocking())
+  std::uint32_t schedtick = 0;       // that P's schedtick
+  const char* created_function = nullptr;  // where that goroutine was created
+  const char* created_file = nullptr;
+  std::uint32_t created_line = 0;
+  std::uint64_t parent_goid = 0;
+  std::uint32_t n = 0;               // frames recorded, innermost first (return addresses)
+  std::uintptr_t pcs[kFrames];
+};
+
 struct M {
   Gobuf g0;                     // owner: this thread's scheduler context
   EhState* eh = nullptr;        // owner: this thread's C++ exception state block
@@ -172,14 +195,21 @@ struct M {
   std::uint32_t fastrand = 0;   // owner: steal order
   std::thread thread;           // not for m0
   TraceBuffer* trace = nullptr; // owner: GORT_TRACE events of this M (trace.cpp)
+  MSample sample;               // see MSample
 };
 
 struct P {
   std::int32_t id = 0;
   std::atomic<PStatus> status{PStatus::kIdle};
-  M* m = nullptr;                              // owner / sched.lock when idle
+  // owner / sched.lock when idle; release stores, so that sysmon, which reads it to
+  // signal the M (acquire), sees the M's tid.
+  std::atomic<M*> m{nullptr};
   RunQueue runq;
-  std::uint32_t schedtick = 0;                 // owner: incremented at each execute
+  // Incremented at each execute by the owner (a relaxed load and store: one plain
+  // store on the hot path); sysmon reads it to see a goroutine that runs for long.
+  std::atomic<std::uint32_t> schedtick{0};
+  std::uint32_t sysmon_schedtick = 0;          // sysmon only: schedtick when it last changed
+  std::int64_t sysmon_schedwhen = 0;           // sysmon only: nanotime() of that change
   std::uint32_t runnext_streak = 0;            // owner: consecutive runs taken from runnext
   std::atomic<std::uint32_t> syscalltick{0};   // owner writes; sysmon reads
   std::atomic<std::int64_t> syscallwhen{0};    // owner writes; sysmon reads
@@ -238,6 +268,14 @@ struct Sched {
   std::atomic<bool> sysmon_wait{false};  // sysmon sleeps until a blocking() call
   std::atomic<bool> sysmon_exit{false};
   std::int64_t schedtrace_ns = 0;        // GORT_SCHEDTRACE
+  std::int64_t hogwarn_ns = 0;           // GORT_HOGWARN / Options::hog_warn; 0: off
+  std::atomic<std::uint64_t> hogs{0};    // sysmon: goroutines warned about (stats)
+  // freezetheworld (panic.cpp): a fatal report is being printed; every M parks for
+  // good at its next scheduling point.  Set together with `abandoning`, whose checks
+  // route every M to find_runnable, which parks it.
+  std::atomic<bool> freezing{false};
+  std::atomic<std::int32_t> nfrozen{0};  // Ms parked for good by freezing, holding a P
+  std::timed_mutex sample_lock;          // one sampler of Ms' frames at a time (MSample)
   std::int64_t start_ns = 0;
 };
 

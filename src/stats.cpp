@@ -24,6 +24,7 @@ Stats stats() {
   s.global_runq = static_cast<std::size_t>(sched.runq_size.load(std::memory_order_relaxed));
   s.spawned = sched.foreign_created.load(std::memory_order_relaxed);
   s.handoffs = sched.handoffs.load(std::memory_order_relaxed);
+  s.hogs = sched.hogs.load(std::memory_order_relaxed);
   for (P* p : sched.allp) {
     s.local_runq += p->runq.size();
     s.spawned += p->created.load(std::memory_order_relaxed);

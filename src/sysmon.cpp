@@ -14,6 +14,20 @@
 // goroutines that keep every P busy must not hold ready I/O back.  (Go's sysmon also
 // preempts; gort's scheduling is cooperative.)
 //
+// The hog detector (GORT_HOGWARN=<ms>, Options::hog_warn; default 10 ms, 0: off).
+// Scheduling is cooperative, so a goroutine that computes for long without a
+// scheduling point, or makes a blocking system call outside blocking(), holds its P
+// while other goroutines wait for it.  sysmon sees it as Go's retake sees a goroutine
+// to preempt: each P's schedtick, incremented at every execute, unchanged since
+// sysmon's earlier look (P.sysmon_schedtick, .sysmon_schedwhen) means one goroutine
+// has run since then.  Past the threshold, if work waits (the P's queue, the global
+// queue, or a due timer on its heap), sysmon asks the P's M for its frames (SIGURG,
+// see MSample) and prints one warning per goroutine: who, for how long, what waits,
+// its frames and where it was created, with the advice.  The hot path pays nothing
+// more than schedtick's store.  While the detector is on and some P is not idle,
+// sysmon keeps ticking (backing off to 10 ms); when every P is idle it sleeps without
+// a timeout as before, and the first P to leave the idle list wakes it (pidleget).
+//
 // checkdead runs whenever an M goes idle.  The rule: "all goroutines are asleep"
 // when every M is idle (none running a goroutine, none inside blocking()), and no
 // thread outside the runtime could still act: every OS thread of the process is an M,
@@ -24,11 +38,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <unordered_set>
 
 #include "fatal.hpp"
 #include "netpoll.hpp"
 #include "proc.hpp"
 #include "sysmon.hpp"
+#include "throwtrace.hpp"
 
 namespace gort::detail {
 namespace {
@@ -39,6 +56,12 @@ constexpr int kSysmonIdleRounds = 50;                       // Go: double the de
 constexpr std::int64_t kSyscallRetake = 20 * 1000;          // ~one sysmon tick, as in Go
 constexpr std::int64_t kSyscallRetakeIdle = 10 * 1000 * 1000;  // Go: keep the P 10 ms when nobody needs it
 constexpr std::int64_t kSysmonPollEvery = 10 * 1000 * 1000;    // Go: poll if not polled for more than 10 ms
+// Go's forcePreemptNS.  Off by default in sanitizer builds: they run code several
+// times slower, and their test suites run many programs at once on few cores, so a
+// goroutine that is merely slowed down would be reported; GORT_HOGWARN or
+// Options::hog_warn turns the detector on there.
+constexpr std::int64_t kHogWarnDefault = GORT_ASAN || GORT_TSAN ? 0 : 10 * 1000 * 1000;
+constexpr std::int64_t kSampleTimeout = 100 * 1000 * 1000;      // a thread answers a sample in microseconds
 
 // OS threads in this process, or -1 if unknown.
 int count_os_threads() {
@@ -93,6 +116,82 @@ bool poll_network(std::int64_t now) {
   return true;
 }
 
+// Goroutines warned about in this run (sysmon only): once per goroutine.
+std::unordered_set<std::uint64_t> g_hog_warned;
+
+// Whether sysmon must tick for the hog detector: some P is not idle.
+bool hog_watch() {
+  return sched.hogwarn_ns != 0 && sched.npidle.load(std::memory_order_seq_cst) < sched.gomaxprocs;
+}
+
+std::string plural(std::int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// The warning for P p, whose goroutine has run `ran` ns; `s` is its M's answer (null:
+// no answer, so neither its id nor its frames).
+void warn_hog(P* p, std::int64_t ran, std::int64_t timer_late, const MSample* s) {
+  // Counted first: symbolizing the frames the first time reads the debug information
+  // (hundreds of milliseconds), which the hog may outlast.
+  sched.hogs.fetch_add(1, std::memory_order_relaxed);
+  std::int64_t waiting = static_cast<std::int64_t>(p->runq.size()) + sched.runq_size.load(std::memory_order_relaxed);
+  std::string out = s != nullptr ? "gort: goroutine " + std::to_string(s->goid) : std::string("gort: a goroutine");
+  out += " has run for " + std::to_string(ran / 1000000) + " ms without a scheduling point (P " + std::to_string(p->id) +
+         ") while " + plural(waiting, "goroutine waits", "goroutines wait") + " to run";
+  if (timer_late > 0) out += " and a timer is " + std::to_string(timer_late / 1000000) + " ms overdue";
+  out += "\n\n";
+  if (s != nullptr) {
+    out += "goroutine " + std::to_string(s->goid) + " [running]:\n";
+    append_frames(out, s->pcs, s->n);
+    if (s->created_function != nullptr && s->goid != 1) {
+      out += "created by " + std::string(s->created_function);
+      if (s->parent_goid != 0) out += " in goroutine " + std::to_string(s->parent_goid);
+      out += "\n\t" + std::string(s->created_file != nullptr ? s->created_file : "?") + ":" +
+             std::to_string(s->created_line) + "\n";
+    }
+    out += "\n";
+  }
+  out +=
+      "gort: scheduling is cooperative: call gort::yield() in long loops, and wrap calls that block the thread "
+      "in gort::blocking(); GORT_HOGWARN=<ms> sets this threshold, 0 turns the warning off\n";
+  write_stderr(out.data(), out.size());
+}
+
+void check_hogs(std::int64_t now) {
+  for (P* p : sched.allp) {
+    if (p->status.load(std::memory_order_acquire) != PStatus::kRunning) {
+      p->sysmon_schedwhen = 0;
+      continue;
+    }
+    std::uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
+    if (tick != p->sysmon_schedtick || p->sysmon_schedwhen == 0) {
+      p->sysmon_schedtick = tick;
+      p->sysmon_schedwhen = now;
+      continue;
+    }
+    if (p->sysmon_schedwhen < 0) continue;  // this run was dealt with
+    std::int64_t ran = now - p->sysmon_schedwhen;
+    if (ran < sched.hogwarn_ns) continue;
+    std::int64_t when0 = p->timers.when0.load(std::memory_order_relaxed);
+    std::int64_t timer_late = when0 != 0 && when0 <= now ? now - when0 : 0;
+    if (p->runq.empty() && sched.runq_size.load(std::memory_order_relaxed) == 0 && timer_late == 0) continue;
+    std::unique_lock<std::timed_mutex> lk(sched.sample_lock, std::try_to_lock);
+    if (!lk.owns_lock()) continue;  // a dump is sampling: next tick
+    M* m = p->m.load(std::memory_order_acquire);
+    if (m == nullptr) continue;
+    if (sample_request(m) && sample_wait(m, nanotime() + kSampleTimeout)) {
+      const MSample& s = m->sample;
+      // The answer is about this run of this P's goroutine, not a later one.
+      if (s.p == p->id && s.schedtick == tick && s.goid != 0 && g_hog_warned.insert(s.goid).second)
+        warn_hog(p, ran, timer_late, &s);
+      sample_release(m);
+    } else {
+      warn_hog(p, ran, timer_late, nullptr);  // the thread did not answer, or no sampling signal (TSan)
+    }
+    p->sysmon_schedwhen = -1;
+  }
+}
+
 void schedtrace(std::int64_t now) {
   std::lock_guard<std::mutex> lk(sched.lock);
   int spinning = sched.nmspinning.load();
@@ -108,8 +207,11 @@ void sysmon_main() {
   int idle = 0;
   std::int64_t delay = kSysmonMinDelay;
   std::int64_t last_trace = nanotime();
+  g_hog_warned.clear();
   while (!sched.sysmon_exit.load(std::memory_order_acquire)) {
     if (sigquit_pending()) {
+      freezetheworld();
+      std::fflush(stdout);
       write_stderr("SIGQUIT: quit\n\n");
       dump_all_goroutines(true);
       exit_process(2);
@@ -119,13 +221,16 @@ void sysmon_main() {
     else if (idle > kSysmonIdleRounds)
       delay = std::min(delay * 2, kSysmonMaxDelay);
     if (sched.schedtrace_ns > 0) delay = std::min(delay, sched.schedtrace_ns);
+    if (sched.hogwarn_ns > 0) delay = std::min(delay, sched.hogwarn_ns);
     sched.sysmon_note.sleep_for(delay);
     sched.sysmon_note.clear();
     if (sched.sysmon_exit.load(std::memory_order_acquire)) break;
-    if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && sched.schedtrace_ns == 0 && netpoll_waiters() == 0) {
-      // Nothing to watch: sleep until entersyscall, an I/O wait (or teardown) wakes us.
+    if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && sched.schedtrace_ns == 0 && netpoll_waiters() == 0 &&
+        !hog_watch()) {
+      // Nothing to watch: sleep until entersyscall, an I/O wait, a P going to work
+      // (or teardown) wakes us.
       sched.sysmon_wait.store(true, std::memory_order_seq_cst);
-      if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && netpoll_waiters() == 0 &&
+      if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && netpoll_waiters() == 0 && !hog_watch() &&
           !sched.sysmon_exit.load() && !sigquit_pending())
         sched.sysmon_note.sleep();
       sched.sysmon_wait.store(false, std::memory_order_seq_cst);
@@ -134,10 +239,12 @@ void sysmon_main() {
       continue;
     }
     std::int64_t now = nanotime();
-    if (!sched.abandoning.load(std::memory_order_acquire) && (retake(now) > 0 || poll_network(now)))
+    const bool abandoning = sched.abandoning.load(std::memory_order_acquire);
+    if (!abandoning && (retake(now) > 0 || poll_network(now)))
       idle = 0;
     else
       ++idle;
+    if (!abandoning && sched.hogwarn_ns != 0) check_hogs(now);
     if (sched.schedtrace_ns > 0 && now - last_trace >= sched.schedtrace_ns) {
       schedtrace(now);
       last_trace = now;
@@ -147,7 +254,16 @@ void sysmon_main() {
 
 }  // namespace
 
-void sched_init_env() {
+void sched_init_env(int hog_warn_ms) {
+  sched.hogwarn_ns = kHogWarnDefault;
+  if (hog_warn_ms != 0) {
+    sched.hogwarn_ns = hog_warn_ms > 0 ? std::int64_t{hog_warn_ms} * 1000000 : 0;
+  } else if (const char* env = std::getenv("GORT_HOGWARN"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    long ms = std::strtol(env, &end, 10);
+    if (*end == '\0' && ms >= 0) sched.hogwarn_ns = ms * 1000000;  // 0: off; anything else unparsable: the default
+  }
+  sched.hogs.store(0, std::memory_order_relaxed);
   sched.schedtrace_ns = 0;
   if (const char* env = std::getenv("GORT_SCHEDTRACE"); env != nullptr && *env != '\0') {
     long ms = std::atol(env);
@@ -157,6 +273,7 @@ void sched_init_env() {
 
 void sysmon_start() {
   install_sigquit_dump();
+  install_sample_handler();
   sched.sysmon = std::thread(sysmon_main);
 #if GORT_ASAN || GORT_TSAN
   // The sanitizer's own threads (TSan starts one with the first pthread_create, which

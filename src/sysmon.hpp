@@ -3,7 +3,7 @@
 
 namespace gort::detail {
 
-void sched_init_env();          // reads GORT_SCHEDTRACE at run()
+void sched_init_env(int hog_warn_ms);  // reads GORT_SCHEDTRACE, GORT_HOGWARN at run()
 void sysmon_start();
 void sysmon_wake();             // teardown: sysmon exits
 void sysmon_notify_work();     // a blocking call began, or a first I/O wait: watch them

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace gort::detail {
 
@@ -44,5 +45,7 @@ void drop_panic_chain(G* gp) noexcept;
 // Writes the frames, symbolized where debug information allows, one per two lines as
 // Go does ("function\n\tfile:line\n"), to stderr.
 void print_frames(const std::uintptr_t* pcs, std::uint32_t n);
+// The same text, appended to `out`.
+void append_frames(std::string& out, const std::uintptr_t* pcs, std::uint32_t n);
 
 }  // namespace gort::detail

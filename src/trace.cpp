@@ -93,6 +93,8 @@ void trace_start() {
 }
 
 void trace_event(M* m, TraceKind kind, std::uint64_t goid, std::uint8_t arg, std::uint8_t reason) {
+  if (sched.freezing.load(std::memory_order_relaxed)) [[unlikely]]
+    return;  // the file is being written as the process ends
   TraceEvent e{nanotime(), goid, kind, arg, reason};
   if (m != nullptr) {
     if (m->trace == nullptr) m->trace = new TraceBuffer;
@@ -103,7 +105,7 @@ void trace_event(M* m, TraceKind kind, std::uint64_t goid, std::uint8_t arg, std
   g_foreign.events.push_back(e);
 }
 
-void trace_finish() {
+void trace_flush() {
   if (!g_tracing) return;
   g_tracing = false;
   std::FILE* f = std::fopen(g_path.c_str(), "w");
@@ -130,6 +132,11 @@ void trace_finish() {
     std::fputs("\n]}\n", f);
     std::fclose(f);
   }
+}
+
+void trace_finish() {
+  if (!g_tracing) return;
+  trace_flush();
   for (M* m : sched.allm) {
     delete m->trace;
     m->trace = nullptr;

@@ -44,5 +44,6 @@ extern bool g_tracing;
 void trace_start();                        // at run(): reads GORT_TRACE
 void trace_event(M* m, TraceKind kind, std::uint64_t goid, std::uint8_t arg = 0, std::uint8_t reason = 0);
 void trace_finish();                       // at run()'s end: writes the file
+void trace_flush();                        // the process ends (fatal, panic, SIGQUIT): writes the file, frees nothing
 
 }  // namespace gort::detail

@@ -8,16 +8,19 @@
 //
 // A panic report also prints the frames of the throw point between the two
 // (print_frames), symbolized with GCC's libbacktrace when it was found at build time
-// (cmake/FindGccBacktrace.cmake); otherwise as raw addresses.  Dumps of goroutines
-// that are not crashing print no frames: their stacks are not walked.
+// (cmake/FindGccBacktrace.cmake); otherwise as raw addresses.  Dumps print the frames
+// of goroutines running on other Ms, which their threads record when signalled
+// (MSample, signal_linux.cpp); parked goroutines' stacks are not walked.
 #include <cxxabi.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gort/stats.hpp>
@@ -52,10 +55,63 @@ std::string state_of(G* gp, GStatus st, std::int64_t now) {
   }
 }
 
-void write_goroutine(std::ostream& out, G* gp, std::int64_t now) {
+// The frames of goroutines running on other Ms, asked of their threads (MSample).
+struct RunningFrames {
+  std::uint64_t goid;
+  std::vector<std::uintptr_t> pcs;
+};
+using Samples = std::vector<RunningFrames>;
+
+constexpr std::int64_t kDumpSampleWait = 100 * 1000 * 1000;  // a thread answers in microseconds
+
+// sample_lock is polled with try_lock, not taken with try_lock_for: TSan does not
+// intercept the pthread_mutex_clocklock that try_lock_for calls, and reports the
+// unlock that follows as the unlock of an unlocked mutex.
+constexpr std::int64_t kDumpSampleLockPoll = 1000 * 1000;  // its holder keeps it up to ~100 ms
+
+bool lock_sampler(std::unique_lock<std::timed_mutex>& lk) {
+  const std::int64_t deadline = nanotime() + kDumpSampleWait;
+  while (!lk.try_lock()) {
+    if (nanotime() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(kDumpSampleLockPoll));
+  }
+  return true;
+}
+
+// Go's traceback of running goroutines: every M running one (its P not idle, not in
+// blocking()) is signalled, and answers with its frames; at most kDumpSampleWait.
+Samples sample_running() {
+  Samples out;
+  std::unique_lock<std::timed_mutex> lk(sched.sample_lock, std::defer_lock);
+  if (!lock_sampler(lk)) return out;
+  M* self = getm();
+  std::vector<M*> asked;
+  for (P* p : sched.allp) {
+    if (p->status.load(std::memory_order_acquire) != PStatus::kRunning) continue;
+    M* m = p->m.load(std::memory_order_acquire);
+    if (m != nullptr && m != self && sample_request(m)) asked.push_back(m);
+  }
+  const std::int64_t deadline = nanotime() + kDumpSampleWait;
+  for (M* m : asked) {
+    if (!sample_wait(m, deadline)) continue;
+    if (m->sample.goid != 0) out.push_back(RunningFrames{m->sample.goid, {m->sample.pcs, m->sample.pcs + m->sample.n}});
+    sample_release(m);
+  }
+  return out;
+}
+
+void write_goroutine(std::ostream& out, G* gp, std::int64_t now, const Samples& samples) {
   GStatus st = gp->status.load(std::memory_order_acquire);
   if (st == GStatus::kIdle || st == GStatus::kDead) return;
   out << "goroutine " << gp->goid << " [" << state_of(gp, st, now) << "]:\n";
+  if (st == GStatus::kRunning) {
+    for (const RunningFrames& r : samples) {
+      if (r.goid != gp->goid) continue;
+      std::string frames;
+      append_frames(frames, r.pcs.data(), static_cast<std::uint32_t>(r.pcs.size()));
+      out << frames;
+    }
+  }
   const char* fn = gp->created_function.load(std::memory_order_relaxed);
   const char* file = gp->created_file.load(std::memory_order_relaxed);
   std::uint64_t parent = gp->parent_goid.load(std::memory_order_relaxed);
@@ -71,9 +127,9 @@ void write_goroutine(std::ostream& out, G* gp, std::int64_t now) {
   out << "\n";
 }
 
-void write_all(std::ostream& out) {
+void write_all(std::ostream& out, const Samples& samples) {
   std::int64_t now = nanotime_coarse();
-  for_each_g(sched.gchunks, [&](G* gp) { write_goroutine(out, gp, now); });
+  for_each_g(sched.gchunks, [&](G* gp) { write_goroutine(out, gp, now, samples); });
 }
 
 struct Frame {
@@ -107,7 +163,7 @@ bool is_goroutine_entry(const Frame& f) {
          f.function.find("gort_context_entry") != std::string::npos || f.function.find("MainFrame::call") != std::string::npos;
 }
 
-void write_frame(const Frame& f, std::uintptr_t pc) {
+void append_frame(std::string& out, const Frame& f, std::uintptr_t pc) {
   std::string text = f.function;
   if (text.find('(') == std::string::npos) text += "(...)";
   text += "\n\t";
@@ -119,7 +175,7 @@ void write_frame(const Frame& f, std::uintptr_t pc) {
     std::snprintf(buf, sizeof buf, "?:0 pc=0x%lx\n", static_cast<unsigned long>(pc));
   }
   text += buf;
-  write_stderr(text.data(), text.size());
+  out += text;
 }
 
 #if GORT_HAVE_LIBBACKTRACE
@@ -161,20 +217,26 @@ std::vector<Frame> symbolize([[maybe_unused]] std::uintptr_t pc) {
 
 }  // namespace
 
-void print_frames(const std::uintptr_t* pcs, std::uint32_t n) {
+void append_frames(std::string& out, const std::uintptr_t* pcs, std::uint32_t n) {
   for (std::uint32_t i = 0; i < n; ++i) {
     if (pcs[i] == 0 || pcs[i] == ~std::uintptr_t{0}) break;
     std::uintptr_t pc = pcs[i] - 1;  // a return address: the call is just before it
     std::vector<Frame> frames = symbolize(pc);
     if (frames.empty()) {
-      write_frame(Frame{"?", "", 0}, pc);
+      append_frame(out, Frame{"?", "", 0}, pc);
       continue;
     }
     for (const Frame& f : frames) {
       if (is_goroutine_entry(f)) return;
-      if (!is_plumbing(f)) write_frame(f, pc);
+      if (!is_plumbing(f)) append_frame(out, f, pc);
     }
   }
+}
+
+void print_frames(const std::uintptr_t* pcs, std::uint32_t n) {
+  std::string out;
+  append_frames(out, pcs, n);
+  write_stderr(out.data(), out.size());
 }
 
 const char* wait_reason_string(WaitReason r) {
@@ -207,11 +269,12 @@ const char* wait_reason_string(WaitReason r) {
 
 void dump_all_goroutines(bool take_lock) {
   std::ostringstream out;
+  Samples samples = sample_running();
   if (take_lock) {
     std::lock_guard<std::mutex> lk(sched.lock);
-    write_all(out);
+    write_all(out, samples);
   } else {
-    write_all(out);
+    write_all(out, samples);
   }
   std::string s = out.str();
   write_stderr(s.data(), s.size());
@@ -223,9 +286,10 @@ namespace gort {
 
 void dump_goroutines(std::ostream& out) {
   std::ostringstream buf;
+  detail::Samples samples = detail::sample_running();
   {
     std::lock_guard<std::mutex> lk(detail::sched.lock);
-    detail::write_all(buf);
+    detail::write_all(buf, samples);
   }
   out << buf.str();
 }

@@ -1,6 +1,10 @@
 // crash_test.cpp -- programs that must die, run as subprocesses: exit status 2 and
 // Go's messages on stderr (tests/crash/*.cpp).
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gobuf.hpp"
@@ -30,6 +34,22 @@ void check(const Case& c) {
 TEST(Crash, GoroutineStackOverflow) {
   SKIP_UNDER_SANITIZERS();
   check({"overflow_goroutine", {}, {"fatal error: stack overflow", "goroutine stack exceeds 262144-byte limit", "goroutine 2 [running]:", "created by"}});
+}
+
+// The overflowing goroutine's frames: the deepest, Go's elision line, the entry; and
+// where the stack size is set.
+TEST(Crash, StackOverflowShowsTheRecursionAndTheSizeSettings) {
+  SKIP_UNDER_SANITIZERS();
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/overflow_goroutine");
+  EXPECT_EQ(r.status, 2) << r.err;
+  for (const char* s : {"...additional frames elided...", "GORT_STACK_SIZE", "Options::stack_size"})
+    EXPECT_NE(r.err.find(s), std::string::npos) << "missing \"" << s << "\" in:\n" << r.err;
+#if GORT_TEST_SYMBOLIZED
+  auto frames = r.err.find("goroutine 2 [running]:\nrecurse(int)\n\t");
+  EXPECT_NE(frames, std::string::npos) << r.err;
+  EXPECT_LT(frames, r.err.find("...additional frames elided...")) << r.err;
+  EXPECT_NE(r.err.find("crash/overflow_goroutine.cpp:16\ncreated by"), std::string::npos) << r.err;  // the entry
+#endif
 }
 
 TEST(Crash, CoroutineStackOverflow) {
@@ -126,6 +146,121 @@ TEST(Crash, GoOfNilFunc) {
 
 TEST(Crash, CoroutineThatWillNotUnwind) {
   check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
+}
+
+// The hog detector (GORT_HOGWARN): programs that end normally, with a warning.  The
+// threshold is set explicitly (the default is off in sanitizer builds), and well
+// above a thread's time slice, so that main, whose thread a loaded machine may
+// deschedule for a few milliseconds while the hog waits in the run queue, is not
+// reported.  TSan builds have no sampling signal (signal_linux.cpp): the warning
+// names no goroutine and shows no frames there.
+constexpr const char* kHogWarnForTests = "GORT_HOGWARN=50";
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A goroutine's frames in a report (unused where the tests cannot expect frames).
+[[maybe_unused]] std::string frames_of(const std::string& err, const char* header) {
+  auto from = err.find(header);
+  if (from == std::string::npos) return "";
+  auto to = err.find("created by", from);
+  return err.substr(from, to == std::string::npos ? std::string::npos : to - from);
+}
+
+TEST(Crash, HogWarningNamesTheGoroutineAndItsLoop) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/hog_loop", {}, {kHogWarnForTests});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("hogs=1\n"), std::string::npos) << r.out << r.err;
+  for (const char* s : {"has run for", "ms without a scheduling point (P 0) while 1 goroutine waits to run",
+                        "gort::yield()", "gort::blocking()", "GORT_HOGWARN"})
+    EXPECT_NE(r.err.find(s), std::string::npos) << "missing \"" << s << "\" in:\n" << r.err;
+#if GORT_TSAN
+  EXPECT_EQ(count(r.err, "gort: a goroutine has run for"), 1u) << r.err;
+#else
+  EXPECT_EQ(count(r.err, "gort: goroutine 2 has run for"), 1u) << r.err;  // once per goroutine
+  EXPECT_NE(r.err.find("goroutine 2 [running]:\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("created by"), std::string::npos) << r.err;
+#if GORT_TEST_SYMBOLIZED
+  EXPECT_NE(frames_of(r.err, "goroutine 2 [running]:").find("spin_without_yielding("), std::string::npos) << r.err;
+#endif
+#endif
+}
+
+TEST(Crash, HogWarningShowsABlockingReadOutsideBlocking) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/hog_pipe_read", {}, {kHogWarnForTests});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("read 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("has run for"), std::string::npos) << r.err;
+#if GORT_TEST_SYMBOLIZED && !GORT_TSAN
+  EXPECT_NE(frames_of(r.err, "goroutine 2 [running]:").find("read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("crash/hog_pipe_read.cpp:"), std::string::npos) << r.err;
+#endif
+}
+
+TEST(Crash, HogWarningOffWithZero) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/hog_loop", {}, {"GORT_HOGWARN=0"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("has run for"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("hogs=0\n"), std::string::npos) << r.out;
+}
+
+// freezetheworld: no line of main's after the report begins.
+TEST(Crash, PanicReportIsNotInterleavedWithOtherGoroutinesOutput) {
+  // 50 runs, a few at a time: each spends most of its ~150 ms symbolizing the report.
+  const int runs = static_cast<int>(gort_test::scaled(50, 10));
+  constexpr int kParallel = 5;
+  std::vector<std::thread> runners;
+  for (int t = 0; t < kParallel; ++t) {
+    runners.emplace_back([t, runs] {
+      for (int i = t; i < runs; i += kParallel) {
+        auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/panic_while_main_prints");
+        std::string tail = r.err.substr(r.err.size() > 2000 ? r.err.size() - 2000 : 0);
+        EXPECT_EQ(r.status, 2) << tail;
+        auto report = r.err.find("panic: boom while main prints");
+        EXPECT_NE(report, std::string::npos) << tail;
+        if (report != std::string::npos) {
+          EXPECT_EQ(r.err.find("main is printing", report), std::string::npos) << "run " << i << ":\n" << r.err.substr(report);
+        }
+      }
+    });
+  }
+  for (auto& r : runners) r.join();
+}
+
+// The GORT_TRACE file is written, and is valid JSON, when the process ends with a
+// report: a panic, a deadlock, SIGQUIT.
+bool valid_json(const std::string& path, std::string* why) {
+  if (access("/usr/bin/python3", X_OK) == 0) {
+    auto r = gort_test::run_process("/usr/bin/python3", {"-c", "import json,sys; json.load(open(sys.argv[1]))", path});
+    *why = r.err;
+    return r.status == 0;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "r");  // no python: the framing at least
+  if (f == nullptr) return false;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  *why = text.substr(0, 200);
+  return text.rfind("{\"displayTimeUnit\"", 0) == 0 && text.size() >= 4 && text.compare(text.size() - 4, 4, "\n]}\n") == 0;
+}
+
+TEST(Crash, TraceFileIsWrittenWhenTheProcessEndsWithAReport) {
+#if GORT_TSAN
+  GTEST_SKIP() << "the trace buffers of Ms that are frozen mid-event are read without synchronisation";
+#endif
+  for (const char* program : {"panic_goroutine", "deadlock_chan_recv", "sigquit_dump"}) {
+    std::string path = ::testing::TempDir() + "gort_trace_" + program + ".json";
+    std::remove(path.c_str());
+    auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/" + program, {}, {"GORT_SIGQUIT=1", "GORT_TRACE=" + path});
+    EXPECT_EQ(r.status, 2) << program << ":\n" << r.err;
+    std::string why;
+    EXPECT_TRUE(valid_json(path, &why)) << program << ": " << why;
+    std::remove(path.c_str());
+  }
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 // stats_test.cpp -- stats(), dump_goroutines(), GORT_SCHEDTRACE.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "gobuf.hpp"
+#include "runtime2.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -44,6 +48,68 @@ TEST(Stats, CountsWhatHappened) {
       gort::Options{.max_procs = 2});
 }
 
+// A goroutine holding the only P while main waits: one warning with the threshold at
+// 30 ms (above a loaded machine's time slice, which may keep main's own thread off
+// the CPU), none when Options::hog_warn or GORT_HOGWARN=0 turns it off.  The hog
+// runs until the warning is counted (sysmon, slowed down on a loaded machine, may
+// count it after a hog of fixed length has ended), or for `at_most`.
+std::uint64_t hogs_after_a_hog(gort::Options opts, std::chrono::milliseconds at_most) {
+  std::uint64_t hogs = ~0ull;
+  opts.max_procs = 1;
+  gort::run(
+      [&] {
+        gort::WaitGroup wg;
+        wg.go([at_most] {
+          auto end = std::chrono::steady_clock::now() + at_most;
+          while (gort::stats().hogs == 0 && std::chrono::steady_clock::now() < end) {
+          }
+        });
+        gort::yield();
+        wg.wait();
+        hogs = gort::stats().hogs;
+      },
+      opts);
+  return hogs;
+}
+
+TEST(Stats, HogWarningsAreCountedAndCanBeTurnedOff) {
+  EXPECT_EQ(hogs_after_a_hog(gort::Options{.hog_warn = 30}, 10s), 1u);
+  EXPECT_EQ(hogs_after_a_hog(gort::Options{.hog_warn = -1}, 100ms), 0u);
+  setenv("GORT_HOGWARN", "0", 1);
+  EXPECT_EQ(hogs_after_a_hog(gort::Options{}, 100ms), 0u);
+  unsetenv("GORT_HOGWARN");
+}
+
+// A goroutine running on another P is shown with its frames, asked of its thread.
+__attribute__((noinline)) void spin_until(const std::atomic<bool>& stop, std::atomic<bool>& started) {
+  started.store(true);
+  while (!stop.load(std::memory_order_relaxed)) {
+  }
+}
+
+TEST(Dump, RunningGoroutinesShowTheirFrames) {
+  std::string dump;
+  gort::run(
+      [&] {
+        std::atomic<bool> stop{false}, started{false};
+        gort::WaitGroup wg;
+        wg.go([&] { spin_until(stop, started); });
+        while (!started.load()) gort::sleep(1ms);
+        std::ostringstream out;
+        gort::dump_goroutines(out);
+        dump = out.str();
+        stop.store(true);
+        wg.wait();
+      },
+      gort::Options{.max_procs = 2, .hog_warn = -1});
+  EXPECT_NE(dump.find("goroutine 2 [running]:\n"), std::string::npos) << dump;
+#if GORT_TEST_SYMBOLIZED && !GORT_TSAN  // TSan builds have no sampling signal (signal_linux.cpp)
+  auto at = dump.find("goroutine 2 [running]:\n");
+  EXPECT_NE(dump.find("spin_until(", at), std::string::npos) << dump;
+  EXPECT_LT(dump.find("spin_until(", at), dump.find("created by", at)) << dump;
+#endif
+}
+
 // On one P the goroutine has parked in gate.wait() before main runs again (at 2 Ps
 // it might still be on its way there when main dumps, on a loaded machine).
 TEST(Dump, ListsGoroutinesWithStateAndCreationSite) {
@@ -68,6 +134,41 @@ TEST(Dump, ListsGoroutinesWithStateAndCreationSite) {
         gate.done();
       },
       gort::Options{.max_procs = 1});
+}
+
+// How long a goroutine has waited, as Go's goroutine header prints it: from one minute
+// on.  No clock is read per park: the first dump that sees the wait stamps it
+// (traceback.cpp); a test cannot wait minutes, so the stamp is moved back as far as
+// the clock would have moved.
+TEST(Dump, ShowsHowLongAGoroutineHasWaitedFromOneMinuteOn) {
+  std::vector<std::string> dumps;
+  gort::run(
+      [&] {
+        auto ch = gort::make_chan<int>();
+        gort::WaitGroup wg;
+        wg.go([ch]() mutable { (void)ch.recv(); });
+        gort::yield();  // one P: goroutine 2 runs and parks
+        auto age_wait = [](std::chrono::nanoseconds d) {
+          gort::detail::for_each_g(gort::detail::sched.gchunks, [&](gort::detail::G* gp) {
+            if (gp->goid == 2 && gp->status.load() == gort::detail::GStatus::kWaiting) gp->waitsince.fetch_sub(d.count());
+          });
+        };
+        for (std::chrono::nanoseconds d : {0s, 59s, 2s, 120s}) {  // waited: 0 s, 59 s, 61 s, 181 s
+          age_wait(d);
+          std::ostringstream os;
+          gort::dump_goroutines(os);
+          dumps.push_back(os.str());
+        }
+        ch.send(1);
+        wg.wait();
+      },
+      gort::Options{.max_procs = 1});
+  ASSERT_EQ(dumps.size(), 4u);
+  EXPECT_NE(dumps[0].find("goroutine 2 [chan receive]:\n"), std::string::npos) << dumps[0];
+  EXPECT_NE(dumps[1].find("goroutine 2 [chan receive]:\n"), std::string::npos) << dumps[1];
+  EXPECT_NE(dumps[2].find("goroutine 2 [chan receive, 1 minute]:\n"), std::string::npos) << dumps[2];
+  EXPECT_NE(dumps[3].find("goroutine 2 [chan receive, 3 minutes]:\n"), std::string::npos) << dumps[3];
+  EXPECT_NE(dumps[3].find("goroutine 1 [running]:\n"), std::string::npos) << dumps[3];  // only waits are timed
 }
 
 TEST(Schedtrace, PrintsSchedulerLines) {

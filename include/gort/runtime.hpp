@@ -26,6 +26,11 @@ namespace gort {
 struct Options {
   int max_procs = 0;           // Ps (GOMAXPROCS). 0: $GORT_MAXPROCS, else hardware threads
   std::size_t stack_size = 0;  // per-goroutine stack reservation. 0: $GORT_STACK_SIZE, else 256 KiB
+  // Milliseconds a goroutine may run without a scheduling point, while others wait for
+  // its P, before the runtime warns on stderr (once per goroutine) with its frames.
+  // 0: $GORT_HOGWARN (0 there turns the warning off), else 10 ms (off in ASan and TSan
+  // builds, which run code several times slower).  < 0: off.
+  int hog_warn = 0;
 };
 
 namespace detail {

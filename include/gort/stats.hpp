@@ -7,6 +7,10 @@
 //
 // Environment: GORT_SCHEDTRACE=<ms> prints a scheduler line on stderr every <ms>
 // milliseconds, like GODEBUG=schedtrace.
+// GORT_HOGWARN=<ms> (default 10, off in sanitizer builds; 0: off; also
+// Options::hog_warn): a goroutine that runs that long without a scheduling point
+// while others wait for its P is reported on stderr once, with its frames
+// (stats().hogs counts the reports).
 #pragma once
 
 #include <cstddef>
@@ -31,6 +35,7 @@ struct Stats {
   std::uint64_t parks = 0;         // goroutines parked (blocked)
   std::uint64_t blocking_calls = 0;
   std::uint64_t handoffs = 0;      // Ps handed to another M during a long blocking() call
+  std::uint64_t hogs = 0;          // goroutines warned about for holding their P (GORT_HOGWARN)
   std::size_t stacks_reserved = 0; // stacks carved so far (process-wide)
   std::size_t stacks_pooled = 0;   // free in the process-wide pool (not counting per-P caches)
   const char* stack_guard = "";    // "madvise-guard", "mprotect" or "canary"

@@ -1,0 +1,32 @@
+// A live program for gdb_test.cpp: goroutine 2 parked in a channel receive inside
+// wait_for_value, goroutine 3 in WaitGroup::wait, then main stops at gort_gdb_stop,
+// where the test's gdb runs the commands of src/gort-gdb.py.  Without gdb, it ends.
+#include <gort/gort.hpp>
+
+#include <cstdio>
+
+extern "C" __attribute__((noinline)) void gort_gdb_stop() { asm volatile("" ::: "memory"); }
+
+__attribute__((noinline)) int wait_for_value(gort::Chan<int>& ch) {
+  int v = ch.recv().value_or(-1);
+  asm volatile("" ::: "memory");  // not a tail call: this frame stays on the stack
+  return v;
+}
+
+int main() {
+  return gort::run(
+      [] {
+        auto ch = gort::make_chan<int>();
+        gort::WaitGroup wg;
+        wg.go([ch]() mutable { std::printf("received %d\n", wait_for_value(ch)); });
+        gort::WaitGroup gate;
+        gate.add(1);
+        wg.go([&gate] { gate.wait(); });
+        gort::yield();  // one P: both run and park
+        gort_gdb_stop();
+        gate.done();
+        ch.send(42);
+        wg.wait();
+      },
+      gort::Options{.max_procs = 1});
+}
