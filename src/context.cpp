@@ -205,10 +205,13 @@ void retain_weak(ContextNode* n) noexcept { n->weak.fetch_add(1, std::memory_ord
 void release_weak(ContextNode* n) noexcept {
   while (n != nullptr && n->weak.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     ContextNode* p = n->parent;
-    // Its last weak unit is gone, so no list holds it and no child links to it: a
-    // registered node is held by its parent's list, a child holds a unit of its own.
-    GORT_CHECK(!n->registered && n->children == nullptr && (n->strong.load(std::memory_order_relaxed) & ~kDoneRef) == 0,
-               "context: node %p freed while registered (%d), with children (%p) or %u observers",
+    // Its last weak unit is gone, so no list holds it and no child links to it: the
+    // child list of a live parent holds a unit of each member (a cancelled parent's
+    // list was detached by its canceller, which leaves `registered` as it was), and a
+    // child holds a unit of its parent.
+    GORT_CHECK(!(n->registered && p != nullptr && p->state.load(std::memory_order_relaxed) == kLive) &&
+                   n->children == nullptr && (n->strong.load(std::memory_order_relaxed) & ~kDoneRef) == 0,
+               "context: node %p freed while on its live parent's list (%d), with children (%p) or %u observers",
                static_cast<void*>(n), n->registered, static_cast<void*>(n->children),
                n->strong.load(std::memory_order_relaxed) & ~kDoneRef);
     if (n->has_timer) {
