@@ -107,6 +107,19 @@ ParkRef::~ParkRef() { chan_release(c_); }
 
 // ----------------------------------------------------------------- lifetime
 
+#if defined(GORT_DEBUG_CHECKS)
+Sudog::~Sudog() {
+  // Unlinked means no links and not the head of either queue (remove and dequeue
+  // leave both links null); `first` is atomic, so this reads no lock-guarded state
+  // unless the invariant is already broken.
+  GORT_CHECK(next == nullptr && prev == nullptr &&
+                 (c == nullptr || (c->recvq.first.load(std::memory_order_relaxed) != this &&
+                                   c->sendq.first.load(std::memory_order_relaxed) != this)),
+             "sudog %p of channel %p still queued when its frame ended (next %p, prev %p)", static_cast<void*>(this),
+             static_cast<void*>(c), static_cast<void*>(next), static_cast<void*>(prev));
+}
+#endif
+
 hchan* makechan(const ChanElemType* t, std::size_t size) {
   const std::size_t align = std::max(alignof(hchan), t->align);
   const std::size_t header = round_up(sizeof(hchan), t->align);

@@ -9,6 +9,7 @@
 
 #include <gort/detail/chan_core.hpp>
 
+#include "check.hpp"
 #include "lock_futex.hpp"
 #include "proc.hpp"
 
@@ -34,6 +35,14 @@ struct Sudog {
   bool is_select = false;    // immutable: a waker must win waiter->selected first
   bool success = false;      // written by the owning waker before ready(): true if a
                              // value passed, false if woken by close
+
+#if defined(GORT_DEBUG_CHECKS)
+  // The frame it lives in is ending: it must not be left in its channel's queue.  (A
+  // select's Sudogs live in raw slots and are never destroyed; the live count of
+  // queued Sudogs catches those at teardown.)  Checked builds only: in release a
+  // destructor would make the type non-trivial for nothing.
+  ~Sudog();
+#endif
 };
 static_assert(sizeof(Sudog) <= kSudogBytes && alignof(Sudog) <= alignof(SudogSlot),
               "Sudog must fit the SudogSlot a select reserves for it (chan_core.hpp)");
@@ -48,6 +57,7 @@ struct waitq {
   bool empty() const noexcept { return first.load(std::memory_order_relaxed) == nullptr; }
 
   void enqueue(Sudog* sg) noexcept {
+    live_add(LiveKind::kSudogs, 1);
     sg->next = nullptr;
     Sudog* x = last;
     sg->prev = x;
@@ -74,6 +84,7 @@ struct waitq {
         first.store(y, std::memory_order_relaxed);
         sg->next = nullptr;  // marks it removed (see remove)
       }
+      live_add(LiveKind::kSudogs, -1);
       if (sg->is_select) {
         std::uint32_t expected = 0;
         if (!sg->waiter->selected.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) continue;
@@ -98,23 +109,27 @@ struct waitq {
         y->prev = x;
         sg->next = nullptr;
         sg->prev = nullptr;
+        live_add(LiveKind::kSudogs, -1);
         return;
       }
       x->next = nullptr;  // end of queue
       last = x;
       sg->prev = nullptr;
+      live_add(LiveKind::kSudogs, -1);
       return;
     }
     if (y != nullptr) {  // start of queue
       y->prev = nullptr;
       first.store(y, std::memory_order_relaxed);
       sg->next = nullptr;
+      live_add(LiveKind::kSudogs, -1);
       return;
     }
     // x == y == nullptr: either the only element, or already removed.
     if (first.load(std::memory_order_relaxed) == sg) {
       first.store(nullptr, std::memory_order_relaxed);
       last = nullptr;
+      live_add(LiveKind::kSudogs, -1);
     }
   }
 };
@@ -122,6 +137,7 @@ struct waitq {
 // A channel (Go's hchan).  Allocated in one block with its ring buffer, which follows
 // the header; freed with the last handle (refs).
 struct hchan {
+  [[no_unique_address]] LiveCounted<LiveKind::kChannels> live;
   Lock lock;                              // guards every field marked "lock"
   std::atomic<std::uint32_t> closed{0};   // lock to write (0 -> 1, release); read lock-free
   std::atomic<std::size_t> qcount{0};     // lock to write; values in buf; read lock-free

@@ -127,6 +127,7 @@
 #include <gort/go.hpp>
 
 #include "chan.hpp"
+#include "check.hpp"
 #include "fatal.hpp"
 #include "lock_futex.hpp"
 #include "proc.hpp"
@@ -169,6 +170,7 @@ struct ContextNode {
     if (hchan* c = done.load(std::memory_order_relaxed)) chan_free(c);  // kept: no handle left
   }
 
+  [[no_unique_address]] LiveCounted<LiveKind::kContextNodes> live;
   std::atomic<std::uint32_t> strong;    // observers (see the top of this file); atomics only
   std::atomic<std::uint32_t> weak{1};   // memory; the 1 is held until the node retires
   Lock mu;                              // guards the fields marked "mu"
@@ -203,6 +205,15 @@ void retain_weak(ContextNode* n) noexcept { n->weak.fetch_add(1, std::memory_ord
 void release_weak(ContextNode* n) noexcept {
   while (n != nullptr && n->weak.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     ContextNode* p = n->parent;
+    // Its last weak unit is gone, so no list holds it and no child links to it: the
+    // child list of a live parent holds a unit of each member (a cancelled parent's
+    // list was detached by its canceller, which leaves `registered` as it was), and a
+    // child holds a unit of its parent.
+    GORT_CHECK(!(n->registered && p != nullptr && p->state.load(std::memory_order_relaxed) == kLive) &&
+                   n->children == nullptr && (n->strong.load(std::memory_order_relaxed) & ~kDoneRef) == 0,
+               "context: node %p freed while on its live parent's list (%d), with children (%p) or %u observers",
+               static_cast<void*>(n), n->registered, static_cast<void*>(n->children),
+               n->strong.load(std::memory_order_relaxed) & ~kDoneRef);
     if (n->has_timer) {
       // The goroutine fire_deadline started may drop the last unit before fire_deadline
       // returned: deltimer waits for that delivery to let go of the timer.
@@ -235,6 +246,7 @@ const Chan<Done>& closed_done() {
   static const Chan<Done>* const closed = [] {
     auto* c = new Chan<Done>(make_chan<Done>());
     c->close();
+    live_add(LiveKind::kChannels, -1);  // lives as long as the process: not a leak
     return c;
   }();
   return *closed;

@@ -196,6 +196,14 @@ G* runq_next_local(P* p) {
 // Under sched.lock.
 
 void pidleput(P* p) {
+  GORT_CHECK_SCHED_LOCKED(p->m == nullptr, "pidleput: P %d still held by M %lld", p->id, static_cast<long long>(p->m.load(std::memory_order_relaxed)->id));
+  // Go's "pidleput: P has non-empty run queue": only its owner queues on a P, and the
+  // owner drops it with nothing queued (teardown empties the queues itself).
+  GORT_CHECK_SCHED_LOCKED(p->runq.empty() || sched.abandoning.load(std::memory_order_relaxed),
+                          "pidleput: P %d has a non-empty run queue", p->id);
+  if constexpr (kDebugChecks)
+    for (P* q = sched.pidle; q != nullptr; q = q->link)
+      GORT_CHECK_SCHED_LOCKED(q != p, "pidleput: P %d is on the idle list already", p->id);
   p->status.store(PStatus::kIdle, std::memory_order_relaxed);
   p->m.store(nullptr, std::memory_order_release);
   p->link = sched.pidle;
@@ -206,6 +214,9 @@ void pidleput(P* p) {
 P* pidleget() {
   P* p = sched.pidle;
   if (p != nullptr) {
+    GORT_CHECK_SCHED_LOCKED(p->status.load(std::memory_order_relaxed) == PStatus::kIdle && p->m == nullptr,
+                            "pidleget: idle P %d has status %d and M %p", p->id,
+                            static_cast<int>(p->status.load(std::memory_order_relaxed)), static_cast<void*>(p->m.load(std::memory_order_relaxed)));
     sched.pidle = p->link;
     sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
     // A P goes to work: sysmon, asleep while every P was idle, watches for hogs again.
@@ -243,7 +254,15 @@ M* mget() {
   return m;
 }
 
+// m takes p: m holds none, p is idle and free or promised to m (startm's nextp).
+// Called with sched.lock held, except by run() before any other M exists.
 void acquirep(M* m, P* p) {
+  GORT_CHECK_SCHED_LOCKED(m->p == nullptr, "acquirep: M %lld already holds P %d", static_cast<long long>(m->id), m->p->id);
+  GORT_CHECK_SCHED_LOCKED(p->m == nullptr || p->m == m, "acquirep: P %d is held by M %lld, not M %lld", p->id,
+                          static_cast<long long>(p->m.load(std::memory_order_relaxed)->id), static_cast<long long>(m->id));
+  GORT_CHECK_SCHED_LOCKED(p->status.load(std::memory_order_relaxed) == PStatus::kIdle,
+                          "acquirep: P %d has status %d, not idle", p->id,
+                          static_cast<int>(p->status.load(std::memory_order_relaxed)));
   m->p = p;
   p->m.store(m, std::memory_order_release);
   p->status.store(PStatus::kRunning, std::memory_order_relaxed);
@@ -251,6 +270,11 @@ void acquirep(M* m, P* p) {
 
 P* releasep(M* m) {
   P* p = m->p;
+  GORT_CHECK_SCHED_LOCKED(p != nullptr, "releasep: M %lld holds no P", static_cast<long long>(m->id));
+  GORT_CHECK_SCHED_LOCKED(p->m == m && p->status.load(std::memory_order_relaxed) == PStatus::kRunning,
+                          "releasep: P %d has M %p and status %d, expected M %lld running it", p->id,
+                          static_cast<void*>(p->m.load(std::memory_order_relaxed)), static_cast<int>(p->status.load(std::memory_order_relaxed)),
+                          static_cast<long long>(m->id));
   m->p = nullptr;
   p->m.store(nullptr, std::memory_order_release);
   return p;
@@ -322,7 +346,7 @@ G* gfget(P* p) {
 }
 
 void gfput(P* p, G* gp) {
-  gp->status.store(GStatus::kIdle, std::memory_order_relaxed);
+  casgstatus(gp, GStatus::kDead, GStatus::kIdle);
   if (p == nullptr) {
     std::lock_guard<std::mutex> lk(sched.lock);
     gp->schedlink = sched.gfree;
@@ -377,7 +401,7 @@ void post_switch(M* m);
 // Makes gp the running goroutine of m, giving it a stack if this is its first run.
 Gobuf* prepare_run(M* m, G* gp) {
   m->curg = gp;
-  gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  casgstatus(gp, GStatus::kRunnable, GStatus::kRunning);
   if (g_tracing) [[unlikely]]
     trace_event(m, TraceKind::kRun, gp->goid);
   if (gp->stack_lo == nullptr) {
@@ -451,14 +475,14 @@ void post_switch_op(M* m, const PostSwitch& post) {
     case PostSwitch::Op::kNone:
       break;
     case PostSwitch::Op::kPark:
-      post.gp->status.store(GStatus::kWaiting, std::memory_order_release);
+      casgstatus(post.gp, GStatus::kRunning, GStatus::kWaiting, std::memory_order_release);
       if (post.unlockf != nullptr && !post.unlockf(post.gp, post.arg)) {
-        post.gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+        casgstatus(post.gp, GStatus::kWaiting, GStatus::kRunnable);
         runqput(m->p, post.gp, true);
       }
       break;
     case PostSwitch::Op::kYield:
-      post.gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      casgstatus(post.gp, GStatus::kRunning, GStatus::kRunnable);
       if (!sched.abandoning.load(std::memory_order_relaxed)) runqput(m->p, post.gp, false);
       break;
     case PostSwitch::Op::kExit:
@@ -519,6 +543,8 @@ void startm(P* p, bool spinning) {
     }
     nm = mget();
     if (nm != nullptr) {
+      GORT_CHECK_SCHED_LOCKED(nm->p == nullptr && nm->nextp == nullptr, "startm: idle M %lld has P %p and next P %p",
+                              static_cast<long long>(nm->id), static_cast<void*>(nm->p), static_cast<void*>(nm->nextp));
       nm->spinning = spinning;
       nm->nextp = p;
       p->m.store(nm, std::memory_order_release);
@@ -533,6 +559,8 @@ void startm(P* p, bool spinning) {
 
 // Sleeps until startm hands this M a P, or the runtime exits.
 void stopm(M* m) {
+  GORT_CHECK(m->p == nullptr, "stopm: M %lld holds P %d", static_cast<long long>(m->id), m->p->id);
+  GORT_CHECK(!m->spinning, "stopm: M %lld is spinning", static_cast<long long>(m->id));
   {
     std::lock_guard<std::mutex> lk(sched.lock);
     mput(m);
@@ -654,8 +682,11 @@ bool run_due_timers(std::int64_t now) {
 }
 
 void resetspinning(M* m) {
+  GORT_CHECK(m->spinning, "resetspinning: M %lld is not spinning", static_cast<long long>(m->id));
   m->spinning = false;
-  if (sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) - 1 == 0 &&
+  const std::int32_t left = sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) - 1;
+  GORT_CHECK(left >= 0, "resetspinning: nmspinning went negative (%d)", left);
+  if (left == 0 &&
       sched.npidle.load(std::memory_order_seq_cst) > 0)
     wakep();  // keep one M spinning while work may still be unclaimed
 }
@@ -824,7 +855,7 @@ void begin_teardown(M* m);
 
 // Runs in the context after gp's last switch: gp is off its stack for good.
 void gexit_finish(M* m, G* gp) {
-  gp->status.store(GStatus::kDead, std::memory_order_release);
+  casgstatus(gp, GStatus::kRunning, GStatus::kDead, std::memory_order_release);
   P* p = m->p;
   if (gp->stack_lo != nullptr) {
     if (p != nullptr)
@@ -936,6 +967,7 @@ void begin_teardown(M* m) {
       if (st == GStatus::kWaiting) {
         if (gp->cancel == nullptr || gp->cancel(gp, gp->cancel_arg)) {
           gp->park_cancelled = true;
+          casgstatus(gp, GStatus::kWaiting, GStatus::kRunnable);
         } else {
           // A waker (a thread outside the runtime: every M is stopped) dequeued the G
           // and is about to ready it; resuming the G first would let it unwind and
@@ -1001,7 +1033,7 @@ bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, voi
 bool ready_mark(G* gp) {
   GStatus st = gp->status.load(std::memory_order_acquire);
   if (st != GStatus::kWaiting) fatal("goready: goroutine is not waiting");
-  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  casgstatus(gp, GStatus::kWaiting, GStatus::kRunnable);
   if (sched.abandoning.load(std::memory_order_acquire)) return false;  // the teardown driver finds it
   if (g_tracing) [[unlikely]]
     trace_event(getm(), TraceKind::kUnpark, gp->goid);
@@ -1087,7 +1119,7 @@ void entersyscall() {
   p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   p->syscallwhen.store(nanotime(), std::memory_order_relaxed);
   counter_add(p->syscalls);
-  gp->status.store(GStatus::kSyscall, std::memory_order_relaxed);
+  casgstatus(gp, GStatus::kRunning, GStatus::kSyscall);
   m->oldp = p;
   m->p = nullptr;
   p->m.store(nullptr, std::memory_order_release);
@@ -1101,7 +1133,7 @@ void entersyscall() {
 namespace {
 // On g0, after a goroutine back from blocking() found no P: queue it and sleep.
 void exitsyscall0(M* m, G* gp) {
-  gp->status.store(GStatus::kRunnable, std::memory_order_release);
+  casgstatus(gp, GStatus::kSyscall, GStatus::kRunnable, std::memory_order_release);
   std::lock_guard<std::mutex> lk(sched.lock);
   if (sched.abandoning.load(std::memory_order_relaxed)) return;  // the driver finds it
   if (P* p = pidleget()) {
@@ -1127,7 +1159,7 @@ void exitsyscall() {
     if (oldp->status.compare_exchange_strong(expected, PStatus::kRunning, std::memory_order_acquire)) {
       m->p = oldp;
       oldp->m.store(m, std::memory_order_release);
-      gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+      casgstatus(gp, GStatus::kSyscall, GStatus::kRunning);
       return;
     }
     if (sched.npidle.load(std::memory_order_seq_cst) > 0) {
@@ -1138,7 +1170,7 @@ void exitsyscall() {
         if (p != nullptr) acquirep(m, p);
       }
       if (p != nullptr) {
-        gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+        casgstatus(gp, GStatus::kSyscall, GStatus::kRunning);
         return;
       }
     }
@@ -1253,6 +1285,7 @@ void newproc_abort(SpawnSlot s) {
   free_frame(s.g);
   M* m = getm();
   P* p = m != nullptr ? m->p : nullptr;
+  casgstatus(s.g, GStatus::kIdle, GStatus::kDead);  // never ran: straight back to the free list
   gfput(p, s.g);
   if (p == nullptr) sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
 }
@@ -1280,7 +1313,7 @@ void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
   gp->param = nullptr;
   gp->abandoned = gp->unwinding = gp->park_cancelled = false;
   gp->waitreason.store(WaitReason::kZero, std::memory_order_relaxed);
-  gp->status.store(GStatus::kRunnable, std::memory_order_release);
+  casgstatus(gp, GStatus::kIdle, GStatus::kRunnable, std::memory_order_release);
   if (g_tracing) [[unlikely]]
     trace_event(m, TraceKind::kCreate, gp->goid);
   if (p != nullptr) {
@@ -1328,7 +1361,9 @@ struct MainFrame {
   }
 };
 
-void free_runtime() {
+// report: what teardown left behind (check.hpp): every goroutine should have ended
+// and given its stack back.
+void free_runtime(RunReport& report) {
   // sysmon first: a retake in flight may still be starting an M (newm assigns
   // m->thread after publishing m in allm).
   if (sched.sysmon.joinable()) sched.sysmon.join();
@@ -1340,6 +1375,11 @@ void free_runtime() {
     std::uint32_t n = c->used.load(std::memory_order_acquire);
     for (std::uint32_t i = 0; i < n; ++i) {
       G* gp = c->at(i);
+      const GStatus st = gp->status.load(std::memory_order_relaxed);
+      if (st != GStatus::kIdle && st != GStatus::kDead)
+        ++report.goroutines_alive;
+      else if (gp->stack_lo != nullptr)
+        ++report.gs_holding_stacks;
       if (gp->stack_lo != nullptr) stack_free(g_stack(gp));
       gobuf_release(&gp->sched);
       gp->~G();
@@ -1403,6 +1443,8 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
     sched.running.store(false);
     throw;
   }
+  RunReport report;
+  start_run_report(report);
   install_stack_overflow_handler();
   ensure_signal_stack();
   sched.gomaxprocs = procs;
@@ -1444,8 +1486,9 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   // Every goroutine has ended; every M has left its loop.
   setm(nullptr);
   int result = sched.main_result;
-  free_runtime();
+  free_runtime(report);
   sched.running.store(false, std::memory_order_seq_cst);
+  finish_run_report(report);
   return result;
 }
 

@@ -5,9 +5,28 @@
 #include <climits>
 #include <cstdint>
 
+#include "check.hpp"
 #include "runtime2.hpp"
 
 namespace gort::detail {
+
+// Every change of a G's status goes through here (Go's casgstatus): from `from` to
+// `to`, the store made with `order`.  Under GORT_DEBUG_CHECKS a status other than
+// `from` is a fatal error naming the goroutine, the status found, the one expected and
+// the new one.  A load and a store, not Go's compare-and-swap: whoever makes a
+// transition owns the G at that moment (the legal transitions and their owners are
+// listed next to GStatus), and a read-modify-write would add synchronisation that the
+// release build does not have, hiding from TSan the races the checks run beside.
+[[noreturn]] void casgstatus_failed(const G* gp, GStatus found, GStatus from, GStatus to);
+inline void casgstatus(G* gp, GStatus from, GStatus to, std::memory_order order = std::memory_order_relaxed) {
+  if constexpr (kDebugChecks) {
+    const GStatus found = gp->status.load(std::memory_order_relaxed);
+    if (found != from) [[unlikely]]
+      casgstatus_failed(gp, found, from, to);
+  }
+  gp->status.store(to, order);
+}
+const char* gstatus_string(GStatus s);
 
 // Parks the running goroutine (Go's gopark).  Once it is off its stack, the next
 // context on this thread calls unlockf(gp, arg): that is where the caller's lock is

@@ -75,7 +75,9 @@ const char* wait_reason_string(WaitReason r);
 //   kRunning  -> kSyscall    entersyscall (blocking()); its M drops the P
 //   kSyscall  -> kRunning    exitsyscall, once the M holds a P again
 //   kRunning  -> kDead       goexit0 (function returned, goexit, or unwound)
+//   kIdle     -> kDead       newproc_abort (the spawn failed; straight back to gfput)
 //   kDead     -> kIdle       gfput, when the G is back on a free list
+// Every change goes through casgstatus (proc.hpp), checked under GORT_DEBUG_CHECKS.
 // The status is atomic because stats, dumps and teardown read it from other threads.
 enum class GStatus : std::uint8_t { kIdle, kRunnable, kRunning, kSyscall, kWaiting, kDead };
 

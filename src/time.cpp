@@ -50,6 +50,7 @@
 #include <gort/time.hpp>
 
 #include "chan.hpp"
+#include "check.hpp"
 #include "fatal.hpp"
 #include "proc.hpp"
 
@@ -111,6 +112,8 @@ bool heap_push(TimerHeap& h, P* p, timer* t) {
 // Takes t out of the heap's array.  t->pp is left to the caller: null for a timer
 // disarmed, still the heap's P while the timer's delivery is in flight (check_timers).
 void heap_unlink(TimerHeap& h, timer* t) {
+  GORT_CHECK(t->index >= 0 && static_cast<std::size_t>(t->index) < h.heap.size() && h.heap[t->index] == t,
+             "timer %p: index %d is not its slot in a heap of %zu", static_cast<void*>(t), t->index, h.heap.size());
   auto i = static_cast<std::size_t>(t->index);
   timer* last = h.heap.back();
   h.heap.pop_back();
@@ -162,8 +165,11 @@ void wake_for_timer(std::int64_t when) {
 
 void addtimer(timer* t, std::int64_t when) {
   P* p = home_for_new_timer();
+  GORT_CHECK(t->pp.load(std::memory_order_relaxed) == nullptr, "addtimer: timer %p is armed already (P %d, index %d)",
+             static_cast<void*>(t), t->pp.load(std::memory_order_relaxed)->id, t->index);
   t->when = when;
   p->timers.lock.lock();
+  GORT_CHECK(t->index == -1, "addtimer: timer %p is not armed but has index %d", static_cast<void*>(t), t->index);
   const bool earliest = heap_push(p->timers, p, t);
   p->timers.lock.unlock();
   if (earliest) wake_for_timer(when);
@@ -203,6 +209,9 @@ std::int64_t check_timers(P* p, std::int64_t now) {
   while (!h.heap.empty()) {
     timer* t = h.heap[0];
     if (t->when > now) break;
+    GORT_CHECK(t->pp.load(std::memory_order_relaxed) == p && t->index == 0,
+               "check_timers: the head of P %d's heap, timer %p, has P %p and index %d", p->id, static_cast<void*>(t),
+               static_cast<void*>(t->pp.load(std::memory_order_relaxed)), t->index);
     if (t->period > 0) {
       // Go's rule: the next tick is the first period boundary after now; ticks that
       // were missed are dropped, not delivered late in a burst.
@@ -241,6 +250,8 @@ void clear_timers(P* p) {
   std::vector<timer*> discarded;
   p->timers.lock.lock();
   for (timer* t : p->timers.heap) {
+    GORT_CHECK(t->pp.load(std::memory_order_relaxed) == p, "clear_timers: timer %p in P %d's heap has P %p",
+               static_cast<void*>(t), p->id, static_cast<void*>(t->pp.load(std::memory_order_relaxed)));
     t->index = -1;
     t->pp.store(nullptr, std::memory_order_relaxed);
     if (t->on_discard != nullptr) discarded.push_back(t);
@@ -296,6 +307,7 @@ namespace gort::detail {
 // deltimer returns, no fire is in progress (it waits for one in flight), so stop/reset
 // then see the channel as the fire left it, and drain any value of the old schedule.
 struct TimerCore {
+  [[no_unique_address]] LiveCounted<LiveKind::kTimers> live;
   timer t;
   Lock mu;
   hchan* c = nullptr;           // not owned: the channel owns this core (release hook)

@@ -12,9 +12,35 @@
 #include <cstdio>
 #include <sstream>
 
+#include "check.hpp"  // the runtime's run-end hook (src/, not the public API)
+
 extern char** environ;
 
 namespace gort_test {
+
+namespace {
+
+const Leftovers* g_allowed = nullptr;  // the innermost Leftovers in scope
+
+void check_run(const gort::detail::RunReport& r) {
+  using gort::detail::LiveKind;
+  const Leftovers none{};
+  const Leftovers& allowed = g_allowed != nullptr ? *g_allowed : none;
+  EXPECT_LE(r.goroutines_alive, allowed.goroutines) << "goroutines still alive when gort::run returned";
+  EXPECT_EQ(r.gs_holding_stacks, 0) << "ended goroutines that kept their stack";
+  EXPECT_LE(r.stacks_out, allowed.stacks) << "stacks not back in the pool after gort::run";
+  if (!r.live_counted) return;
+  const long limits[] = {allowed.channels, allowed.timers, allowed.sudogs, allowed.context_nodes};
+  for (int k = 0; k < static_cast<int>(LiveKind::kCount); ++k)
+    EXPECT_LE(r.live[k], limits[k]) << gort::detail::kLiveKindNames[k] << " left alive by gort::run";
+}
+
+const bool g_hook_installed = (gort::detail::set_run_end_hook(check_run), true);
+
+}  // namespace
+
+AllowLeftovers::AllowLeftovers(Leftovers allowed) : allowed_(allowed), outer_(g_allowed) { g_allowed = &allowed_; }
+AllowLeftovers::~AllowLeftovers() { g_allowed = outer_; }
 
 Exit run_process(const std::string& path, const std::vector<std::string>& args,
                  const std::vector<std::string>& env, int timeout_s) {
