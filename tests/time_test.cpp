@@ -53,7 +53,7 @@ TEST(Time, SleepersShareOneP) {
 }
 
 // (Under TSan each goroutine's first run costs milliseconds of the sanitizer's own
-// fiber set-up, so that build runs a few hundred.)
+// fiber set-up, so that build runs a few hundred and checks only that none wakes early.)
 TEST_P(TimeP, ManySleepersWakeInDeadlineOrderRoughly) {
   const int n = static_cast<int>(gort_test::scaled(10000, 300));
   run([n] {
@@ -77,7 +77,13 @@ TEST_P(TimeP, ManySleepersWakeInDeadlineOrderRoughly) {
       if (i % 50 == 0) early += static_cast<double>(woke[static_cast<std::size_t>(i)]), ++ne;
       if (i % 50 == 49) late += static_cast<double>(woke[static_cast<std::size_t>(i)]), ++nl;
     }
-    EXPECT_LT(early / ne, late / nl);
+    // Under sanitizers a goroutine's first run costs milliseconds (TSan's fiber set-up),
+    // and goroutines woken together queue behind the unstarted ones: the early sleepers,
+    // which wake while most goroutines have not started, can then wake last.  The order
+    // is checked where a first run costs what it costs in production.
+    if (!gort_test::small_scale()) {
+      EXPECT_LT(early / ne, late / nl);
+    }
   });
 }
 
