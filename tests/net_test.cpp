@@ -78,6 +78,17 @@ std::pair<Conn, Conn> conn_pair(Listener& ln, const std::string& network = "tcp"
   return {std::move(client), std::move(server)};
 }
 
+// A listener on an ephemeral loopback port and one connection to it, both ends.
+struct Loopback {
+  Listener ln;
+  Conn client, server;
+};
+Loopback loopback() {
+  auto ln = gort::net::listen("tcp", "127.0.0.1:0");
+  auto client_server = conn_pair(ln);
+  return {std::move(ln), std::move(client_server.first), std::move(client_server.second)};
+}
+
 // Echoes until end of stream, then closes.
 void echo(Conn& c) {
   std::vector<std::byte> buf(64 * 1024);
@@ -152,10 +163,9 @@ TEST_P(NetTest, EchoOneMiBBothWaysWithConcurrentReaderAndWriter) {
 
 TEST_P(NetTest, ConcurrentWritesAreNotInterleaved) {
   run([] {
-    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    auto client_server = conn_pair(ln);
-    Conn& client = client_server.first;
-    Conn& server = client_server.second;
+    Loopback lb = loopback();
+    Conn& client = lb.client;
+    Conn& server = lb.server;
     constexpr int Writers = 4, Records = 16;
     constexpr std::size_t Size = 200 * 1024;  // larger than a socket buffer: writes park
     gort::WaitGroup wg;
@@ -176,10 +186,9 @@ TEST_P(NetTest, ConcurrentWritesAreNotInterleaved) {
 
 TEST_P(NetTest, SlowReaderParksTheWriterMidBuffer) {
   run([] {
-    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    auto client_server = conn_pair(ln);
-    Conn& client = client_server.first;
-    Conn& server = client_server.second;
+    Loopback lb = loopback();
+    Conn& client = lb.client;
+    Conn& server = lb.server;
     // More than the kernel buffers of a loopback connection can hold before the reader
     // reads (send buffer autotuned up to tcp_wmem's 4 MiB, plus the receive window), in
     // every build: with 4 MiB the whole write once fit, and the writer never parked.
@@ -207,10 +216,9 @@ TEST_P(NetTest, SlowReaderParksTheWriterMidBuffer) {
 
 TEST_P(NetTest, ReadDeadlines) {
   run([] {
-    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    auto client_server = conn_pair(ln);
-    Conn& client = client_server.first;
-    Conn& server = client_server.second;
+    Loopback lb = loopback();
+    Conn& client = lb.client;
+    Conn& server = lb.server;
     // A deadline that passes while waiting.
     auto t0 = Clock::now();
     client.set_read_deadline(t0 + 30ms);
@@ -287,10 +295,9 @@ TEST_P(NetTest, WriteDeadline) {
 
 TEST_P(NetTest, CloseWakesBlockedReaderAndWriter) {
   run([] {
-    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    auto client_server = conn_pair(ln);
-    Conn& client = client_server.first;
-    Conn& server = client_server.second;
+    Loopback lb = loopback();
+    Conn& client = lb.client;
+    Conn& server = lb.server;
     auto errs = gort::make_chan<std::error_code>(2);
     auto catch_into = [&](auto f) {
       try {
@@ -368,10 +375,9 @@ TEST_P(NetTest, DialRefused) {
 
 TEST_P(NetTest, HalfClose) {
   run([] {
-    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    auto client_server = conn_pair(ln);
-    Conn& client = client_server.first;
-    Conn& server = client_server.second;
+    Loopback lb = loopback();
+    Conn& client = lb.client;
+    Conn& server = lb.server;
     client.write(bytes("request"));
     client.close_write();
     EXPECT_EQ(read_all(server), "request");  // end of stream after the request
@@ -571,10 +577,9 @@ TEST_P(NetTest, UnixSockets) {
 
 TEST_P(NetTest, BlockedReaderShowsIOWait) {
   run([] {
-    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    auto client_server = conn_pair(ln);
-    Conn& client = client_server.first;
-    Conn& server = client_server.second;
+    Loopback lb = loopback();
+    Conn& client = lb.client;
+    Conn& server = lb.server;
     auto done = gort::make_chan<std::size_t>(1);
     gort::go([&] {
       std::array<std::byte, 8> b;
