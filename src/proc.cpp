@@ -196,7 +196,8 @@ G* runq_next_local(P* p) {
 // Under sched.lock.
 
 void pidleput(P* p) {
-  GORT_CHECK_SCHED_LOCKED(p->m == nullptr, "pidleput: P %d still held by M %lld", p->id, static_cast<long long>(p->m.load(std::memory_order_relaxed)->id));
+  GORT_CHECK_SCHED_LOCKED(p->m == nullptr, "pidleput: P %d still held by M %lld", p->id,
+                          static_cast<long long>(p->m.load(std::memory_order_relaxed)->id));
   // Go's "pidleput: P has non-empty run queue": only its owner queues on a P, and the
   // owner drops it with nothing queued (teardown empties the queues itself).
   GORT_CHECK_SCHED_LOCKED(p->runq.empty() || sched.abandoning.load(std::memory_order_relaxed),
@@ -216,7 +217,8 @@ P* pidleget() {
   if (p != nullptr) {
     GORT_CHECK_SCHED_LOCKED(p->status.load(std::memory_order_relaxed) == PStatus::kIdle && p->m == nullptr,
                             "pidleget: idle P %d has status %d and M %p", p->id,
-                            static_cast<int>(p->status.load(std::memory_order_relaxed)), static_cast<void*>(p->m.load(std::memory_order_relaxed)));
+                            static_cast<int>(p->status.load(std::memory_order_relaxed)),
+                            static_cast<void*>(p->m.load(std::memory_order_relaxed)));
     sched.pidle = p->link;
     sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
     // A P goes to work: sysmon, asleep while every P was idle, watches for hogs again.
@@ -259,7 +261,8 @@ M* mget() {
 void acquirep(M* m, P* p) {
   GORT_CHECK_SCHED_LOCKED(m->p == nullptr, "acquirep: M %lld already holds P %d", static_cast<long long>(m->id), m->p->id);
   GORT_CHECK_SCHED_LOCKED(p->m == nullptr || p->m == m, "acquirep: P %d is held by M %lld, not M %lld", p->id,
-                          static_cast<long long>(p->m.load(std::memory_order_relaxed)->id), static_cast<long long>(m->id));
+                          static_cast<long long>(p->m.load(std::memory_order_relaxed)->id),
+                          static_cast<long long>(m->id));
   GORT_CHECK_SCHED_LOCKED(p->status.load(std::memory_order_relaxed) == PStatus::kIdle,
                           "acquirep: P %d has status %d, not idle", p->id,
                           static_cast<int>(p->status.load(std::memory_order_relaxed)));
@@ -273,7 +276,8 @@ P* releasep(M* m) {
   GORT_CHECK_SCHED_LOCKED(p != nullptr, "releasep: M %lld holds no P", static_cast<long long>(m->id));
   GORT_CHECK_SCHED_LOCKED(p->m == m && p->status.load(std::memory_order_relaxed) == PStatus::kRunning,
                           "releasep: P %d has M %p and status %d, expected M %lld running it", p->id,
-                          static_cast<void*>(p->m.load(std::memory_order_relaxed)), static_cast<int>(p->status.load(std::memory_order_relaxed)),
+                          static_cast<void*>(p->m.load(std::memory_order_relaxed)),
+                          static_cast<int>(p->status.load(std::memory_order_relaxed)),
                           static_cast<long long>(m->id));
   m->p = nullptr;
   p->m.store(nullptr, std::memory_order_release);
