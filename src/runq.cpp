@@ -9,7 +9,7 @@ namespace {
 // How long a thief waits before taking a running P's runnext: the owner is most
 // likely about to run it, and stealing it would move a producer/consumer pair onto two
 // threads.  Go sleeps 3 us here ("a sync chan send/recv takes ~50 ns ... ~50x
-// overshoot"), and the timer slack makes that ~55 us on Linux.  The length is the
+// overshoot"), and the timer slack makes that ~75 us (measured here).  The length is the
 // point: a spinning M that backs off this long is woken (wakep) far less often by a
 // pair ping-ponging on the other P, and does not keep pulling that P's cache lines
 // meanwhile.  A pause loop of ~7 us instead (reading runnext as it waited) made
