@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -39,8 +40,16 @@ struct Pipe {
     for (;;) {
       ssize_t n = ::read(r, &c, 1);
       if (n == 1) return c;
-      EXPECT_EQ(errno, EAGAIN);
-      EXPECT_FALSE(gort::net::wait_read(r));
+      if (n < 0 && errno != EAGAIN) {  // never spin on a descriptor that went bad
+        ADD_FAILURE() << "read: " << std::strerror(errno);
+        return 0;
+      }
+      EXPECT_EQ(n, -1) << "the writer closed the pipe";
+      if (n == 0) return 0;
+      if (auto err = gort::net::wait_read(r)) {
+        ADD_FAILURE() << "wait_read: " << err.message();
+        return 0;
+      }
     }
   }
 };
@@ -155,9 +164,11 @@ TEST_P(NetpollP, AThreadWaitsToo) {
 TEST_P(NetpollP, DumpShowsIOWait) {
   run([] {
     Pipe p;
-    gort::go([&] { (void)p.get(); });
-    ASSERT_TRUE(gort_test::await_parked("IO wait", 1));
+    gort::WaitGroup wg;  // the pipe outlives its reader
+    wg.go([&] { EXPECT_EQ(p.get(), 'x'); });
+    EXPECT_TRUE(gort_test::await_parked("IO wait", 1));
     p.put();
+    wg.wait();
   });
 }
 
