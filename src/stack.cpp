@@ -24,9 +24,17 @@
 //    bigger than the guard could step over it into the neighbouring slot (the top of
 //    another live stack) without faulting.  With MADV_GUARD_INSTALL the size costs
 //    address space only.
-//  * The pool keeps a warm set resident and returns the rest to the kernel in
-//    batches (one madvise per run of adjacent free slots), so a burst of a million
-//    goroutines does not pin its memory after it ends.
+//  * The pool keeps a warm set resident and returns the rest to the kernel from
+//    sysmon, in the background, as Go's scavenger does: a stack is returned once it
+//    has sat unused in the pool for a whole scavenge period, in batches (one madvise
+//    per run of adjacent free slots) with no lock held, so a burst of a million
+//    goroutines does not pin its memory after it ends.  Rejected: trimming on the
+//    free path once the pool passed a threshold (what gort did first).  A madvise of
+//    4096 stacks took over 10 ms, on the P of whichever goroutine happened to exit,
+//    while the pool's lock held every other P that freed or took a stack: in the
+//    sleepers benchmark (100,000 sleeping goroutines, 2 Ps) that made the p99
+//    wake-up ~100 ms late instead of ~5 ms, and the memory it returned was mostly
+//    about to be reused by the goroutines still being spawned.
 //
 // Slot layout inside a reservation (addresses grow to the right):
 //     | guard (kGuardSize) | usable stack (size) | guard | usable stack | ...
@@ -35,6 +43,7 @@
 #include "stack.hpp"
 
 #include "gobuf.hpp"
+#include "sysmon.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,6 +54,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -63,7 +73,19 @@ constexpr std::size_t kMaxArenaSlots = 8192;    // 8192 x 320 KiB = 2.5 GiB of a
 constexpr std::size_t kMaxArenaBytes = std::size_t{16} << 30;
 constexpr std::size_t kMaxArenas = 4096;
 constexpr std::size_t kPoolWarm = 256;          // pooled stacks kept resident
-constexpr std::size_t kTrimBatch = 4096;        // trim once this many beyond the warm set
+// A pooled stack unused for a whole period goes back to the kernel: long enough that a
+// burst's stacks are reused by the next wave of goroutines rather than faulted in
+// afresh (2.3 us a page here), short enough that an idle program sheds its burst
+// within a second (Go's scavenger takes minutes; it paces itself to ~1% of a CPU).
+constexpr std::int64_t kScavengePeriod = 250'000'000;  // ns
+// Stacks released per madvise batch, with the pool's lock dropped in between: one
+// batch costs ~0.5 ms here (madvise of 4096 touched stacks measured >10 ms).
+constexpr std::size_t kScavengeBatch = 256;
+// Batches per sysmon tick: sysmon also retakes Ps and polls the network, and a
+// million idle stacks must not keep it away from those for seconds.
+constexpr int kScavengeBatchesPerTick = 4;
+// A pool this far beyond its warm set wakes a sysmon that sleeps for want of work.
+constexpr std::size_t kScavengeWake = 1024;
 constexpr long kMapCountReserve = 16384;        // mappings left to the program itself
 
 std::size_t page_size() {
@@ -81,10 +103,18 @@ struct ArenaInfo {
 ArenaInfo g_arenas[kMaxArenas];
 std::atomic<std::size_t> g_arena_count{0};
 
+// Free stacks of one size.  `hot` is a LIFO whose back is the most recently freed;
+// its front holds the stacks unused longest, which is where the scavenger takes from.
+// `cold` holds stacks whose pages went back to the kernel; they are reused only when
+// no hot stack is left.  The scavenger's bookkeeping: hot[0, low_water) has not been
+// touched since the current period began (pops come from the back), and
+// hot[0, idle) was untouched for the whole previous period: those may be returned.
 struct SizePool {
   std::size_t size = 0;          // usable bytes per stack
-  std::vector<Stack> free;       // LIFO: the back is the most recently freed
-  std::size_t cold = 0;          // free[0, cold) were already returned to the kernel
+  std::deque<Stack> hot;
+  std::vector<Stack> cold;
+  std::size_t low_water = 0;
+  std::size_t idle = 0;
   char* carve_next = nullptr;    // next unused slot of the newest reservation
   char* carve_end = nullptr;
   std::size_t next_arena_slots = kFirstArenaSlots;
@@ -208,14 +238,11 @@ Stack carve(SizePool& pool) {  // g_lock held
   return s;
 }
 
-// Hands pages of pooled stacks beyond the warm set back to the kernel.  Adjacent
-// slots are released with one madvise; the guard regions between them survive it
-// (MADV_GUARD_INSTALL markers and PROT_NONE alike are kept by MADV_DONTNEED).
-void trim_locked(SizePool& pool) {
-  if (pool.free.size() <= pool.cold + kPoolWarm) return;
-  std::size_t end = pool.free.size() - kPoolWarm;
-  std::vector<Stack> batch(pool.free.begin() + static_cast<std::ptrdiff_t>(pool.cold),
-                           pool.free.begin() + static_cast<std::ptrdiff_t>(end));
+// Hands the pages of `batch` back to the kernel.  Adjacent slots are released with
+// one madvise; the guard regions between them survive it (MADV_GUARD_INSTALL markers
+// and PROT_NONE alike are kept by MADV_DONTNEED).  The stacks belong to nobody
+// meanwhile, so no lock is needed.
+void release_pages(std::vector<Stack>& batch) {
   std::sort(batch.begin(), batch.end(), [](const Stack& a, const Stack& b) { return a.lo < b.lo; });
   std::size_t i = 0;
   while (i < batch.size()) {
@@ -232,9 +259,44 @@ void trim_locked(SizePool& pool) {
       if (!batch[k].guarded) *reinterpret_cast<std::uint64_t*>(batch[k].lo) = kStackCanary;
     i = j;
   }
-  // Keep the order of the free list: cold ones stay at the front.
-  std::copy(batch.begin(), batch.end(), pool.free.begin() + static_cast<std::ptrdiff_t>(pool.cold));
-  pool.cold = end;
+}
+
+// Takes up to `max` stacks from the front of the hot list (g_lock held), limited to
+// the `limit` oldest and to what lies beyond the warm set.
+std::vector<Stack> take_oldest_locked(SizePool& pool, std::size_t limit, std::size_t max) {
+  std::size_t beyond_warm = pool.hot.size() > kPoolWarm ? pool.hot.size() - kPoolWarm : 0;
+  std::size_t k = std::min({limit, beyond_warm, max});
+  std::vector<Stack> batch(pool.hot.begin(), pool.hot.begin() + static_cast<std::ptrdiff_t>(k));
+  pool.hot.erase(pool.hot.begin(), pool.hot.begin() + static_cast<std::ptrdiff_t>(k));
+  pool.low_water -= std::min(pool.low_water, k);
+  pool.idle -= std::min(pool.idle, k);
+  return batch;
+}
+
+void put_cold_locked(SizePool& pool, const std::vector<Stack>& batch) {
+  pool.cold.insert(pool.cold.end(), batch.begin(), batch.end());
+}
+
+Stack pop_free_locked(SizePool& pool) {  // the pool is not empty
+  if (!pool.hot.empty()) {
+    Stack s = pool.hot.back();
+    pool.hot.pop_back();
+    pool.low_water = std::min(pool.low_water, pool.hot.size());
+    pool.idle = std::min(pool.idle, pool.hot.size());
+    return s;
+  }
+  Stack s = pool.cold.back();
+  pool.cold.pop_back();
+  return s;
+}
+
+bool pool_empty(const SizePool& pool) { return pool.hot.empty() && pool.cold.empty(); }
+
+// Returns true when the pool has grown far enough beyond its warm set that a sleeping
+// sysmon should wake to scavenge it (g_lock held).
+bool push_free_locked(SizePool& pool, Stack s) {
+  pool.hot.push_back(s);
+  return pool.hot.size() == kPoolWarm + kScavengeWake;
 }
 
 bool parse_size(const char* text, std::size_t* out) {
@@ -288,30 +350,67 @@ std::size_t stack_size_for(std::size_t requested) {
 Stack stack_alloc(std::size_t size) {
   std::lock_guard<std::mutex> lk(g_lock);
   SizePool& pool = pool_for(size);
-  if (pool.free.empty()) return carve(pool);
-  Stack s = pool.free.back();
-  pool.free.pop_back();
-  pool.cold = std::min(pool.cold, pool.free.size());
-  return s;
+  if (pool_empty(pool)) return carve(pool);
+  return pop_free_locked(pool);
 }
 
 void stack_free(Stack s) {
   if (!s) return;
-  std::lock_guard<std::mutex> lk(g_lock);
-  SizePool& pool = pool_for(s.size());
-  pool.free.push_back(s);
-  if (pool.free.size() > pool.cold + kPoolWarm + kTrimBatch) trim_locked(pool);
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lk(g_lock);
+    wake = push_free_locked(pool_for(s.size()), s);
+  }
+  if (wake) sysmon_notify_work();
 }
 
 void stack_pool_trim() {
   std::lock_guard<std::mutex> lk(g_lock);
-  for (int i = 0; i < g_npools; ++i) trim_locked(*g_pools[i]);
+  for (int i = 0; i < g_npools; ++i) {
+    SizePool& pool = *g_pools[i];
+    std::vector<Stack> batch = take_oldest_locked(pool, pool.hot.size(), pool.hot.size());
+    release_pages(batch);
+    put_cold_locked(pool, batch);
+  }
+}
+
+bool stack_scavenge_pending() {
+  std::lock_guard<std::mutex> lk(g_lock);
+  for (int i = 0; i < g_npools; ++i)
+    if (g_pools[i]->hot.size() > kPoolWarm) return true;
+  return false;
+}
+
+void stack_scavenge(std::int64_t now) {
+  static std::int64_t period_end = 0;  // sysmon's alone
+  std::unique_lock<std::mutex> lk(g_lock);
+  if (now >= period_end) {
+    // What nobody touched during the period that ends now may go; a new one begins.
+    for (int i = 0; i < g_npools; ++i) {
+      g_pools[i]->idle = g_pools[i]->low_water;
+      g_pools[i]->low_water = g_pools[i]->hot.size();
+    }
+    period_end = now + kScavengePeriod;
+  }
+  int batches = 0;
+  for (int i = 0; i < g_npools && batches < kScavengeBatchesPerTick; ++i) {
+    SizePool& pool = *g_pools[i];
+    while (batches < kScavengeBatchesPerTick) {
+      std::vector<Stack> batch = take_oldest_locked(pool, pool.idle, kScavengeBatch);
+      if (batch.empty()) break;
+      ++batches;
+      lk.unlock();
+      release_pages(batch);
+      lk.lock();
+      put_cold_locked(pool, batch);
+    }
+  }
 }
 
 StackStats stack_stats() {
   std::lock_guard<std::mutex> lk(g_lock);
   StackStats s = g_stats;
-  for (int i = 0; i < g_npools; ++i) s.pooled += g_pools[i]->free.size();
+  for (int i = 0; i < g_npools; ++i) s.pooled += g_pools[i]->hot.size() + g_pools[i]->cold.size();
   return s;
 }
 
@@ -321,12 +420,8 @@ Stack StackCache::get(std::size_t size) {
     // a fresh stack costs a guard installation and, at first touch, a page fault.
     std::lock_guard<std::mutex> lk(g_lock);
     SizePool& pool = pool_for(size);
-    if (pool.free.empty()) return carve(pool);
-    while (n_ < kCapacity / 2 && !pool.free.empty()) {
-      items_[n_++] = pool.free.back();
-      pool.free.pop_back();
-    }
-    pool.cold = std::min(pool.cold, pool.free.size());
+    if (pool_empty(pool)) return carve(pool);
+    while (n_ < kCapacity / 2 && !pool_empty(pool)) items_[n_++] = pop_free_locked(pool);
     // The most recently freed stack ends up on top, as if it had never left the cache.
     std::reverse(items_, items_ + n_);
   }
@@ -342,13 +437,16 @@ void StackCache::put(Stack s) {
     return;
   }
   if (n_ == kCapacity) {
-    std::lock_guard<std::mutex> lk(g_lock);
-    SizePool& pool = pool_for(s.size());
-    // The coldest half (bottom of the LIFO) goes back to the pool.
-    for (int i = 0; i < kCapacity / 2; ++i) pool.free.push_back(items_[i]);
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lk(g_lock);
+      SizePool& pool = pool_for(s.size());
+      // The coldest half (bottom of the LIFO) goes back to the pool.
+      for (int i = 0; i < kCapacity / 2; ++i) wake |= push_free_locked(pool, items_[i]);
+    }
     std::move(items_ + kCapacity / 2, items_ + kCapacity, items_);
     n_ = kCapacity / 2;
-    if (pool.free.size() > pool.cold + kPoolWarm + kTrimBatch) trim_locked(pool);
+    if (wake) sysmon_notify_work();
   }
   items_[n_++] = s;
 }

@@ -66,8 +66,17 @@ struct StackStats {
 };
 StackStats stack_stats();
 
-// Returns the pool's stacks beyond its warm set to the kernel (batched madvise).
+// Returns the pools' stacks beyond their warm sets to the kernel (batched madvise),
+// at once: for the end of run() and for tests.
 void stack_pool_trim();
+
+// sysmon's share of the pools (the scavenger): returns to the kernel a few batches of
+// the stacks that sat unused for a whole scavenge period, the pool's lock dropped
+// around each madvise.  Called on every sysmon tick; `now` is nanotime().
+void stack_scavenge(std::int64_t now);
+// Whether some pool holds stacks beyond its warm set: sysmon keeps ticking until the
+// scavenger has dealt with them.
+bool stack_scavenge_pending();
 
 // For the SIGSEGV handler (async-signal-safe, lock-free): is `addr` inside the guard
 // region of some stack?  If so, *usable is that stack's usable size.

@@ -28,6 +28,12 @@
 // sysmon keeps ticking (backing off to 10 ms); when every P is idle it sleeps without
 // a timeout as before, and the first P to leave the idle list wakes it (pidleget).
 //
+// sysmon is also the stacks' scavenger (stack.cpp): each tick returns a few batches
+// of pooled stacks that sat unused for a whole period, and while some pool holds
+// stacks beyond its warm set sysmon keeps ticking; a pool that grows far beyond it
+// wakes a sleeping sysmon.  So the madvise that returns a burst's memory runs on this
+// thread, never on a P.
+//
 // checkdead runs whenever an M goes idle.  The rule: "all goroutines are asleep"
 // when every M is idle (none running a goroutine, none inside blocking()), and no
 // thread outside the runtime could still act: every OS thread of the process is an M,
@@ -44,6 +50,7 @@
 #include "fatal.hpp"
 #include "netpoll.hpp"
 #include "proc.hpp"
+#include "stack.hpp"
 #include "sysmon.hpp"
 #include "throwtrace.hpp"
 
@@ -226,12 +233,12 @@ void sysmon_main() {
     sched.sysmon_note.clear();
     if (sched.sysmon_exit.load(std::memory_order_acquire)) break;
     if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && sched.schedtrace_ns == 0 && netpoll_waiters() == 0 &&
-        !hog_watch()) {
+        !hog_watch() && !stack_scavenge_pending()) {
       // Nothing to watch: sleep until entersyscall, an I/O wait, a P going to work
       // (or teardown) wakes us.
       sched.sysmon_wait.store(true, std::memory_order_seq_cst);
       if (sched.nmsyscall.load(std::memory_order_seq_cst) == 0 && netpoll_waiters() == 0 && !hog_watch() &&
-          !sched.sysmon_exit.load() && !sigquit_pending())
+          !stack_scavenge_pending() && !sched.sysmon_exit.load() && !sigquit_pending())
         sched.sysmon_note.sleep();
       sched.sysmon_wait.store(false, std::memory_order_seq_cst);
       sched.sysmon_note.clear();
@@ -245,6 +252,7 @@ void sysmon_main() {
     else
       ++idle;
     if (!abandoning && sched.hogwarn_ns != 0) check_hogs(now);
+    if (!abandoning) stack_scavenge(now);
     if (sched.schedtrace_ns > 0 && now - last_trace >= sched.schedtrace_ns) {
       schedtrace(now);
       last_trace = now;

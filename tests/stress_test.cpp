@@ -69,6 +69,50 @@ TEST_P(Stress, AMillionParkedAtOnceThenReleased) {
   EXPECT_EQ(released.load(), n);
 }
 
+// Touches `bytes` of the calling goroutine's stack, as a deep call would.
+[[gnu::noinline]] void touch_stack(std::size_t bytes) {
+  volatile char buf[64 * 1024];
+  for (std::size_t i = 0; i < bytes && i < sizeof buf; i += 4096) buf[i] = 1;
+}
+
+// The stacks of a burst of goroutines go back to the kernel while the program goes on
+// (sysmon scavenges the pools), not only when run() ends.
+TEST_P(Stress, ABurstsStackMemoryIsReturnedWhileTheProgramRuns) {
+  // Fewer stacks than a pool once had to hold before it was trimmed at all.
+  const long n = gort_test::scaled(3000, 1000);
+  // No hog warnings: symbolizing one reads the debug information, resident memory
+  // that would blur what this test measures.
+  gort::run([&] {
+    long rss0 = gort_test::rss_bytes();
+    gort::WaitGroup started, gate, finished;
+    gate.add(1);
+    for (long i = 0; i < n; ++i) {
+      started.add(1);
+      finished.go([&] {
+        touch_stack(48 * 1024);
+        started.done();
+        gate.wait();
+      });
+    }
+    started.wait();
+    long peak = gort_test::rss_bytes();
+    gate.done();
+    finished.wait();
+    // Returned within a few scavenge periods; the goroutine sleeping here holds no P.
+    long rss = peak;
+    for (int i = 0; i < 100 && rss - rss0 > (peak - rss0) / 4; ++i) {
+      gort::sleep(std::chrono::milliseconds(50));
+      rss = gort_test::rss_bytes();
+    }
+    std::printf("%ld goroutines: %.1f MiB more resident at the peak, %.1f MiB after they ended\n", n,
+                static_cast<double>(peak - rss0) / (1 << 20), static_cast<double>(rss - rss0) / (1 << 20));
+#if !GORT_ASAN && !GORT_TSAN  // sanitizers keep shadow memory of the stacks resident
+    EXPECT_GT(peak - rss0, n * 40 * 1024) << "the goroutines did not touch their stacks";
+    EXPECT_LE(rss - rss0, (peak - rss0) / 4) << "the burst's stacks stayed resident";
+#endif
+  }, gort::Options{.max_procs = GetParam(), .hog_warn = -1});
+}
+
 // Many goroutines park and wake each other in random order across Ps; every one of
 // them must have run, once.
 TEST_P(Stress, RandomParkAndWake) {
