@@ -62,49 +62,49 @@ constexpr std::size_t kHeapArity = 4;  // Go's timer heap is 4-ary
 // ---------------------------------------------------------------- the 4-ary heap
 // All under the heap's lock.
 
-void heap_set(TimerHeap& h, std::size_t i, timer* t) {
-  h.heap[i] = t;
-  t->index = static_cast<std::int32_t>(i);
+void heap_set(TimerHeap& h, std::size_t i, TimerHeapEntry e) {
+  h.heap[i] = e;
+  e.t->index = static_cast<std::int32_t>(i);
 }
 
 void sift_up(TimerHeap& h, std::size_t i) {
-  timer* t = h.heap[i];
+  const TimerHeapEntry e = h.heap[i];
   while (i > 0) {
     std::size_t parent = (i - 1) / kHeapArity;
-    if (t->when >= h.heap[parent]->when) break;
+    if (e.when >= h.heap[parent].when) break;
     heap_set(h, i, h.heap[parent]);
     i = parent;
   }
-  heap_set(h, i, t);
+  heap_set(h, i, e);
 }
 
 void sift_down(TimerHeap& h, std::size_t i) {
-  timer* t = h.heap[i];
+  const TimerHeapEntry e = h.heap[i];
   const std::size_t n = h.heap.size();
   for (;;) {
     std::size_t first = i * kHeapArity + 1;
     if (first >= n) break;
     std::size_t best = first;
     for (std::size_t c = first + 1; c < std::min(first + kHeapArity, n); ++c)
-      if (h.heap[c]->when < h.heap[best]->when) best = c;
-    if (h.heap[best]->when >= t->when) break;
+      if (h.heap[c].when < h.heap[best].when) best = c;
+    if (h.heap[best].when >= e.when) break;
     heap_set(h, i, h.heap[best]);
     i = best;
   }
-  heap_set(h, i, t);
+  heap_set(h, i, e);
 }
 
 void update_when0(TimerHeap& h) {
-  h.when0.store(h.heap.empty() ? 0 : h.heap[0]->when, std::memory_order_release);
+  h.when0.store(h.heap.empty() ? 0 : h.heap[0].when, std::memory_order_release);
 }
 
 // Returns whether t became the heap's earliest: only then does when0 change, and it is
 // published with seq_cst (see wake_for_timer).
 bool heap_push(TimerHeap& h, P* p, timer* t) {
   t->pp.store(p, std::memory_order_relaxed);
-  h.heap.push_back(t);
+  h.heap.push_back({t->when, t});
   sift_up(h, h.heap.size() - 1);
-  if (h.heap[0] != t) return false;
+  if (h.heap[0].t != t) return false;
   h.when0.store(t->when, std::memory_order_seq_cst);
   return true;
 }
@@ -112,15 +112,15 @@ bool heap_push(TimerHeap& h, P* p, timer* t) {
 // Takes t out of the heap's array.  t->pp is left to the caller: null for a timer
 // disarmed, still the heap's P while the timer's delivery is in flight (check_timers).
 void heap_unlink(TimerHeap& h, timer* t) {
-  GORT_CHECK(t->index >= 0 && static_cast<std::size_t>(t->index) < h.heap.size() && h.heap[t->index] == t,
+  GORT_CHECK(t->index >= 0 && static_cast<std::size_t>(t->index) < h.heap.size() && h.heap[t->index].t == t,
              "timer %p: index %d is not its slot in a heap of %zu", static_cast<void*>(t), t->index, h.heap.size());
   auto i = static_cast<std::size_t>(t->index);
-  timer* last = h.heap.back();
+  const TimerHeapEntry last = h.heap.back();
   h.heap.pop_back();
-  if (last != t) {
+  if (last.t != t) {
     heap_set(h, i, last);
     sift_down(h, i);
-    sift_up(h, static_cast<std::size_t>(last->index));
+    sift_up(h, static_cast<std::size_t>(last.t->index));
   }
   t->index = -1;
   update_when0(h);
@@ -207,8 +207,8 @@ std::int64_t check_timers(P* p, std::int64_t now) {
   if (w == 0 || w > now) return w;
   h.lock.lock();
   while (!h.heap.empty()) {
-    timer* t = h.heap[0];
-    if (t->when > now) break;
+    timer* t = h.heap[0].t;
+    if (h.heap[0].when > now) break;
     GORT_CHECK(t->pp.load(std::memory_order_relaxed) == p && t->index == 0,
                "check_timers: the head of P %d's heap, timer %p, has P %p and index %d", p->id, static_cast<void*>(t),
                static_cast<void*>(t->pp.load(std::memory_order_relaxed)), t->index);
@@ -218,6 +218,7 @@ std::int64_t check_timers(P* p, std::int64_t now) {
       std::int64_t late = now - t->when;
       t->when += t->period * (1 + late / t->period);
       if (t->when < 0) t->when = std::numeric_limits<std::int64_t>::max();  // overflow
+      h.heap[0].when = t->when;
       sift_down(h, 0);
       update_when0(h);
       t->f(t, now);
@@ -230,7 +231,7 @@ std::int64_t check_timers(P* p, std::int64_t now) {
       t->pp.store(nullptr, std::memory_order_release);
     }
   }
-  std::int64_t next = h.heap.empty() ? 0 : h.heap[0]->when;
+  std::int64_t next = h.heap.empty() ? 0 : h.heap[0].when;
   h.lock.unlock();
   return next;
 }
@@ -249,7 +250,8 @@ bool any_timers() { return earliest_timer() != 0; }
 void clear_timers(P* p) {
   std::vector<timer*> discarded;
   p->timers.lock.lock();
-  for (timer* t : p->timers.heap) {
+  for (const TimerHeapEntry& e : p->timers.heap) {
+    timer* t = e.t;
     GORT_CHECK(t->pp.load(std::memory_order_relaxed) == p, "clear_timers: timer %p in P %d's heap has P %p",
                static_cast<void*>(t), p->id, static_cast<void*>(t->pp.load(std::memory_order_relaxed)));
     t->index = -1;
