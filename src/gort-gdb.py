@@ -59,6 +59,55 @@ def _string(value):
     return ptr.string() if int(ptr) != 0 else "?"
 
 
+def _short_function_name(raw):
+    """The short form of a recorded function name, as the runtime's reports print it
+    (src/funcname.cpp): "main()::<lambda()>" -> "main::<lambda()>", "int main()" -> "main"."""
+    def skip_group(i):
+        depth = 0
+        while i < len(raw):
+            if raw[i] in "(<[":
+                depth += 1
+            elif raw[i] in ")>]":
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return i
+    start, i, last_space = 0, 0, -1
+    while i < len(raw):  # the return type ends at the last top-level space before "("
+        if raw.startswith("operator()", i):
+            i += len("operator()")
+            continue
+        if raw[i] == "(":
+            break
+        if raw[i] in "<[":
+            i = skip_group(i)
+            continue
+        if raw[i] == " ":
+            last_space = i
+        i += 1
+    start = last_space + 1
+    out, i = [], start
+    while i < len(raw):
+        if raw.startswith("operator()", i):
+            out.append("operator()")
+            i += len("operator()")
+        elif raw.startswith(" [with ", i):
+            break
+        elif raw[i] == "<":
+            j = skip_group(i)
+            out.append(raw[i:j])
+            i = j
+        elif raw[i] == "(":
+            i = skip_group(i)
+            while i < len(raw) and not raw.startswith("::", i) and not raw.startswith(" [with ", i):
+                i += 1
+        else:
+            out.append(raw[i])
+            i += 1
+    return "".join(out)
+
+
 def _all_gs():
     """Every G of this run (Go's forEachG; for_each_g, runtime2.hpp)."""
     try:
@@ -120,7 +169,7 @@ class InfoGoroutines(gdb.Command):
                 state += " " + (names[reason].string() if names is not None else "reason " + str(reason))
             where = ""
             if int(g["goid"]) != 1:  # main: no creation site, as in dump_goroutines
-                where = "  created by %s at %s:%d" % (_string(g["created_function"]), _string(g["created_file"]),
+                where = "  created by %s at %s:%d" % (_short_function_name(_string(g["created_function"])), _string(g["created_file"]),
                                                       int(_load(g["created_line"], "unsigned int")))
             gdb.write("%5d %s%s\n" % (int(g["goid"]), state, where))
 

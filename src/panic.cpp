@@ -43,6 +43,7 @@
 #include <gort/panic.hpp>
 
 #include "fatal.hpp"
+#include "funcname.hpp"
 #include "os.hpp"
 #include "proc.hpp"
 #include "throwtrace.hpp"
@@ -141,8 +142,10 @@ void write_running_header(G* gp) {
 void write_created_by(G* gp) {
   const char* fn = gp->created_function.load(std::memory_order_relaxed);
   if (gp->goid == 1 || fn == nullptr) return;
+  char name[kFunctionNameMax];
+  function_display_name(fn, name, sizeof name);
   char buf[512];
-  int n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", fn,
+  int n = std::snprintf(buf, sizeof buf, "created by %s in goroutine %llu\n\t%s:%u\n", name,
                         static_cast<unsigned long long>(gp->parent_goid.load(std::memory_order_relaxed)),
                         gp->created_file.load(std::memory_order_relaxed), gp->created_line.load(std::memory_order_relaxed));
   write_stderr(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));

@@ -28,6 +28,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "funcname.hpp"
 #include "gobuf.hpp"
 #include "os.hpp"
 #include "runtime2.hpp"
@@ -123,8 +124,10 @@ void report_overflow(std::size_t limit, bool frames) {
     if (frames) print_overflow_frames();
     const char* fn = gp->created_function.load(std::memory_order_relaxed);
     if (fn != nullptr && gp->goid != 1) {
+      char name[kFunctionNameMax];
+      function_display_name(fn, name, sizeof name);
       write_stderr("created by ");
-      write_stderr(fn);
+      write_stderr(name);
       write_stderr("\n\t");
       const char* file = gp->created_file.load(std::memory_order_relaxed);
       write_stderr(file != nullptr ? file : "?");

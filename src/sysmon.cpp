@@ -48,6 +48,7 @@
 #include <unordered_set>
 
 #include "fatal.hpp"
+#include "funcname.hpp"
 #include "netpoll.hpp"
 #include "proc.hpp"
 #include "stack.hpp"
@@ -151,7 +152,9 @@ void warn_hog(P* p, std::int64_t ran, std::int64_t timer_late, const MSample* s)
     out += "goroutine " + std::to_string(s->goid) + " [running]:\n";
     append_frames(out, s->pcs, s->n);
     if (s->created_function != nullptr && s->goid != 1) {
-      out += "created by " + std::string(s->created_function);
+      char name[kFunctionNameMax];
+      function_display_name(s->created_function, name, sizeof name);
+      out += "created by " + std::string(name);
       if (s->parent_goid != 0) out += " in goroutine " + std::to_string(s->parent_goid);
       out += "\n\t" + std::string(s->created_file != nullptr ? s->created_file : "?") + ":" +
              std::to_string(s->created_line) + "\n";

@@ -25,6 +25,7 @@
 
 #include <gort/stats.hpp>
 
+#include "funcname.hpp"
 #include "os.hpp"
 #include "proc.hpp"
 #include "throwtrace.hpp"
@@ -120,7 +121,9 @@ void write_goroutine(std::ostream& out, G* gp, std::int64_t now, const Samples& 
     return;
   }
   if (fn != nullptr) {
-    out << "created by " << fn;
+    char name[kFunctionNameMax];
+    function_display_name(fn, name, sizeof name);
+    out << "created by " << name;
     if (parent != 0) out << " in goroutine " << parent;
     out << "\n\t" << (file != nullptr ? file : "?") << ':' << gp->created_line.load(std::memory_order_relaxed) << "\n";
   }

@@ -25,53 +25,53 @@
 namespace gort {
 
 // One overload per argument count (up to eight), each with a trailing defaulted
-// CallSite: the call site is recorded by __builtin_FILE/FUNCTION/LINE evaluated at
-// the caller.  (Not a class template with a deduction guide: `gort::go(f);` would then
+// CallSite: the call site is recorded by GORT_CALL_SITE_HERE evaluated at the
+// caller.  (Not a class template with a deduction guide: `gort::go(f);` would then
 // parse as the declaration of a variable f.)  CallSite is an aggregate of the
 // runtime's, so no argument can be mistaken for it.
 template <class F>
 void go(F&& f,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f));
 }
 template <class F, class A1>
 void go(F&& f, A1&& a1,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1));
 }
 template <class F, class A1, class A2>
 void go(F&& f, A1&& a1, A2&& a2,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2));
 }
 template <class F, class A1, class A2, class A3>
 void go(F&& f, A1&& a1, A2&& a2, A3&& a3,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
 }
 template <class F, class A1, class A2, class A3, class A4>
 void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4));
 }
 template <class F, class A1, class A2, class A3, class A4, class A5>
 void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
 }
 template <class F, class A1, class A2, class A3, class A4, class A5, class A6>
 void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
 }
 template <class F, class A1, class A2, class A3, class A4, class A5, class A6, class A7>
 void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7));
 }
 template <class F, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8>
 void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8,
-        detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+        detail::CallSite site = GORT_CALL_SITE_HERE) {
   detail::spawn(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8));
 }
 

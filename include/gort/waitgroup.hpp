@@ -36,30 +36,30 @@ class WaitGroup {
   // args are destroyed.  (Overloads instead of one variadic template so that the call
   // site can be recorded.)
   template <class F>
-  void go(F&& f, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+  void go(F&& f, detail::CallSite site = GORT_CALL_SITE_HERE) {
     go_at(site, std::forward<F>(f));
   }
   template <class F, class A1>
-  void go(F&& f, A1&& a1, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+  void go(F&& f, A1&& a1, detail::CallSite site = GORT_CALL_SITE_HERE) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1));
   }
   template <class F, class A1, class A2>
-  void go(F&& f, A1&& a1, A2&& a2, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+  void go(F&& f, A1&& a1, A2&& a2, detail::CallSite site = GORT_CALL_SITE_HERE) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2));
   }
   template <class F, class A1, class A2, class A3>
-  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, detail::CallSite site = GORT_CALL_SITE_HERE) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
   }
   template <class F, class A1, class A2, class A3, class A4>
   void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4,
-          detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+          detail::CallSite site = GORT_CALL_SITE_HERE) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
           std::forward<A4>(a4));
   }
   template <class F, class A1, class A2, class A3, class A4, class A5>
   void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
-          detail::CallSite site = {__builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE()}) {
+          detail::CallSite site = GORT_CALL_SITE_HERE) {
     go_at(site, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
           std::forward<A4>(a4), std::forward<A5>(a5));
   }

@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <new>
+#if __has_include(<source_location>)
+#include <source_location>
+#endif
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -23,14 +26,30 @@ using FrameFn = void (*)(void* frame, FrameOp op);
 
 // Where a goroutine was started.  Filled by default arguments at the call site:
 //   void f(..., CallSite site = GORT_CALL_SITE_HERE)
-// (__builtin_FILE/FUNCTION/LINE, which g++ and clang both evaluate at the caller when
-// they appear in a default argument; std::source_location is not usable with clang 14
-// and libstdc++ 12).
+// which g++ and clang both evaluate at the caller (a braced list: g++ 12 evaluates
+// the builtins of an explicit `CallSite{...}` where the default argument is written).  The function is
+// std::source_location's where the standard library has it (g++ 11+, clang 15+): g++
+// names a lambda by its enclosing function ("main()::<lambda()>"), so a report can
+// say which lambda made the goroutine.  Elsewhere (clang 14, which lacks
+// __builtin_source_location) __builtin_FUNCTION, which names a lambda "operator()".
+// Reports print the short form (src/funcname.hpp).
 struct CallSite {
   const char* file = nullptr;
   const char* function = nullptr;
   std::uint32_t line = 0;
 };
+
+}  // namespace gort::detail
+
+#if defined(__cpp_lib_source_location)
+#define GORT_CALL_SITE_HERE \
+  { __builtin_FILE(), std::source_location::current().function_name(), __builtin_LINE() }
+#else
+#define GORT_CALL_SITE_HERE \
+  { __builtin_FILE(), __builtin_FUNCTION(), __builtin_LINE() }
+#endif
+
+namespace gort::detail {
 
 struct SpawnSlot {
   G* g;            // null: the runtime is ending, the goroutine is abandoned at birth

@@ -1,0 +1,23 @@
+// funcname.hpp -- how a function's name is shown in goroutine reports.
+#pragma once
+
+#include <cstddef>
+
+namespace gort::detail {
+
+// Writes to out (NUL-terminated, truncated to cap) the short form of a compiler's
+// function name: the qualified name without return type, parameter lists, cv
+// qualifiers or template bindings, as Go prints "main.worker".  g++'s
+// std::source_location names, as recorded at `go` call sites:
+//   "int main()"                        -> "main"
+//   "main()::<lambda()>"                -> "main::<lambda()>"
+//   "void {anonymous}::worker(int)"     -> "{anonymous}::worker"
+//   "void Pool::run() const [with T = int]" -> "Pool::run"
+// A bare name ("operator()", what clang 14 records) comes back unchanged.  No
+// allocation: the stack-overflow report calls it from a signal handler.
+void function_display_name(const char* raw, char* out, std::size_t cap);
+
+// The buffer size that fits any name worth printing.
+inline constexpr std::size_t kFunctionNameMax = 256;
+
+}  // namespace gort::detail
