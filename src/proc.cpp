@@ -50,12 +50,14 @@
 #include "proc.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include <gort/detail/spawn.hpp>
 #include <gort/detail/unwind.hpp>
@@ -525,11 +527,26 @@ void newm(P* p, bool spinning) {
   m->nextp = p;
   // Under the lock: the M is counted in allm (checkdead, teardown) from the moment its
   // thread exists, and `thread` is written before anyone can join it.
-  std::lock_guard<std::mutex> lk(sched.lock);
+  std::unique_lock<std::mutex> lk(sched.lock);
   m->id = g_next_mid++;
   m->fastrand = static_cast<std::uint32_t>(m->id) * 0x9E3779B9u + 1;
   sched.allm.push_back(m);
-  m->thread = std::thread(mstart, m);
+  int err;
+  try {
+    m->thread = std::thread(mstart, m);
+    return;
+  } catch (const std::system_error& e) {
+    err = e.code().value();
+  } catch (const std::bad_alloc&) {
+    err = ENOMEM;
+  }
+  sched.allm.pop_back();
+  // p, handed to the M that will never run, counts as frozen: the report's freeze
+  // would otherwise wait its full timeout for it.
+  sched.nfrozen.fetch_add(1, std::memory_order_seq_cst);
+  const std::size_t have = sched.allm.size() + 1;  // the Ms and sysmon
+  lk.unlock();  // the report takes sched.lock to list the goroutines
+  fatal_newosproc(err, have);
 }
 
 // Starts an M (an idle one, or a new thread) to run p, or an idle P if p is null.

@@ -41,10 +41,12 @@
 // or send on a channel might wake a goroutine).  Threads that existed before the first
 // run() in a sanitizer build are taken to be the sanitizer's own and are not counted.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <unordered_set>
 
 #include "fatal.hpp"
@@ -282,7 +284,13 @@ void sched_init_env(int hog_warn_ms) {
 void sysmon_start() {
   install_sigquit_dump();
   install_sample_handler();
-  sched.sysmon = std::thread(sysmon_main);
+  try {
+    sched.sysmon = std::thread(sysmon_main);
+  } catch (const std::system_error& e) {
+    fatal_newosproc(e.code().value(), sched.allm.size());
+  } catch (const std::bad_alloc&) {
+    fatal_newosproc(ENOMEM, sched.allm.size());
+  }
 #if GORT_ASAN || GORT_TSAN
   // The sanitizer's own threads (TSan starts one with the first pthread_create, which
   // has happened by now) are not threads that could wake a goroutine.  Measured once

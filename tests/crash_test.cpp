@@ -144,6 +144,38 @@ TEST(Crash, GoOfNilFunc) {
   }
 }
 
+// Resource exhaustion (tests/crash/limits.hpp lowers the limit inside the program):
+// Go's "runtime: ..." lines with the numbers, then the constant fatal message.
+// Sanitizers reserve terabytes of shadow address space up front: no RLIMIT_AS leaves
+// them room to run, so those programs cannot run there.
+#if GORT_ASAN || GORT_TSAN
+#define SKIP_RLIMIT_AS_UNDER_SANITIZERS() GTEST_SKIP() << "the sanitizer's shadow memory does not fit under any RLIMIT_AS"
+#else
+#define SKIP_RLIMIT_AS_UNDER_SANITIZERS() (void)0
+#endif
+
+TEST(Crash, NewMThreadRefused) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  check({"newosproc_rlimit_as",
+         {},
+         {"runtime: failed to create new OS thread (have ",
+          " already; errno=11)\nruntime: may need to increase max user processes (ulimit -u)\n"
+          "runtime: address space is limited to ",
+          "\nfatal error: newosproc\n\n", "goroutine 1 [chan receive]:"}});
+}
+
+TEST(Crash, SysmonThreadRefused) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/newosproc_sysmon");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.err.find("runtime: failed to create new OS thread (have 1 already; errno=11)\n"
+                       "runtime: may need to increase max user processes (ulimit -u)\n"
+                       "runtime: address space is limited to "),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("\nfatal error: newosproc\n"), std::string::npos) << r.err;
+}
+
 TEST(Crash, CoroutineThatWillNotUnwind) {
   check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
 }
