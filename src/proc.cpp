@@ -412,6 +412,8 @@ Gobuf* prepare_run(M* m, G* gp) {
     trace_event(m, TraceKind::kRun, gp->goid);
   if (gp->stack_lo == nullptr) {
     Stack st = m->p != nullptr ? m->p->stackcache.get(sched.stack_size) : stack_alloc(sched.stack_size);
+    if (!st) [[unlikely]]
+      fatal_stack_alloc(sched.stack_size, errno);  // Go's stackalloc throws "out of memory" too
     gp->stack_lo = st.lo;
     gp->stack_guarded = st.guarded;
     // The top of the stack holds the goroutine's throw trace slot (throwtrace.hpp).

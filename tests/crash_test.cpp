@@ -154,6 +154,28 @@ TEST(Crash, GoOfNilFunc) {
 #define SKIP_RLIMIT_AS_UNDER_SANITIZERS() (void)0
 #endif
 
+TEST(Crash, GoroutineStackReservationRefused) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  check({"oom_goroutine_stack",
+         {},
+         {"runtime: out of memory: cannot reserve a 327680-byte goroutine stack (errno=12: Cannot allocate memory; ",
+          "\nruntime: address space is limited to ",
+          " (ulimit -v, RLIMIT_AS); ",
+          "\nruntime: each stack is GORT_STACK_SIZE or Options::stack_size bytes (now 262144) plus a 65536-byte guard; "
+          "smaller stacks fit more goroutines\nfatal error: out of memory allocating a goroutine stack\n\n",
+          "goroutine 2 [chan receive]:"}});
+}
+
+// The stack reservation was retried smaller before the report: the goroutines that
+// fit are all there, not just the first reservations' worth (16 + 32 + 64).
+TEST(Crash, GoroutineStackReservationFillsTheLimitFirst) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/oom_goroutine_stack");
+  EXPECT_EQ(r.status, 2) << r.err;
+  // 64 MiB of room, 320 KiB a stack: 204 at most; the heap and the rounding take some.
+  EXPECT_NE(r.err.find("goroutine 150 [chan receive]:"), std::string::npos) << r.err.substr(0, 2000);
+}
+
 TEST(Crash, NewMThreadRefused) {
   SKIP_RLIMIT_AS_UNDER_SANITIZERS();
   check({"newosproc_rlimit_as",
