@@ -198,6 +198,16 @@ TEST(Crash, SysmonThreadRefused) {
   EXPECT_NE(r.err.find("\nfatal error: newosproc\n"), std::string::npos) << r.err;
 }
 
+TEST(Crash, NetpollInitAtTheFdLimit) {
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/netpollinit_emfile");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.err.find("runtime: epollcreate failed with 24 (Too many open files)\n"
+                       "runtime: may need to increase the open files limit (ulimit -n, RLIMIT_NOFILE: now "),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find(")\nfatal error: runtime: netpollinit failed\n\ngoroutine 1 [running]:"), std::string::npos) << r.err;
+}
+
 TEST(Crash, CoroutineThatWillNotUnwind) {
   check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
 }

@@ -728,6 +728,39 @@ TEST_P(NetManyTest, TenThousandConcurrentConnections) {
 INSTANTIATE_TEST_SUITE_P(Procs, NetManyTest, ::testing::Values(2),
                          [](const ::testing::TestParamInfo<int>& i) { return "P" + std::to_string(i.param); });
 
+// The process's user and system CPU time, seconds.
+double cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Out of descriptors, dial and listen fail at once with EMFILE (the poller's own
+// descriptors exist already: SetUpTestSuite), and work again once one is free.
+TEST_P(NetTest, DialAndListenOutOfDescriptorsThrowEMFILE) {
+  run([] {
+    auto ln = gort::net::listen("tcp", "127.0.0.1:0");
+    rlimit lim{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+    const rlimit saved = lim;
+    lim.rlim_cur = static_cast<rlim_t>(open_fds() + 8);  // a few numbers above every open one
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
+    std::vector<int> hogs;
+    for (int fd; (fd = ::dup(0)) >= 0;) hogs.push_back(fd);
+    ASSERT_EQ(errno, EMFILE);
+    std::system_error e = error_of([&] { gort::net::dial("tcp", ln.addr()); });
+    EXPECT_EQ(e.code().value(), EMFILE) << e.what();
+    EXPECT_TRUE(contains(e.what(), "dial tcp " + ln.addr() + ": socket: ")) << e.what();
+    e = error_of([] { gort::net::listen("tcp", "127.0.0.1:0"); });
+    EXPECT_EQ(e.code().value(), EMFILE) << e.what();
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+    for (int fd : hogs) ::close(fd);
+    auto [client, server] = conn_pair(ln);
+    EXPECT_EQ(client.remote_addr(), server.local_addr());
+  });
+}
+
 // Out of descriptors: accept waits and retries instead of failing or spinning.
 TEST_P(NetTest, AcceptBacksOffWhenOutOfDescriptors) {
   run([] {
@@ -749,8 +782,11 @@ TEST_P(NetTest, AcceptBacksOffWhenOutOfDescriptors) {
     ASSERT_EQ(errno, EMFILE);
     auto accepted = gort::make_chan<std::string>(1);
     gort::go([&] { accepted.send(ln.accept().remote_addr()); });
-    gort::sleep(50ms);  // accept sees EMFILE and backs off
+    const double cpu_before = cpu_seconds();
+    gort::sleep(200ms);  // accept sees EMFILE and backs off
     EXPECT_FALSE(accepted.try_recv().has_value());
+    // Backing off, not spinning: a retry loop would burn the whole 200 ms.
+    EXPECT_LT(cpu_seconds() - cpu_before, 0.1);
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
     for (int fd : hogs) ::close(fd);
     EXPECT_EQ(accepted.recv(), c.local_addr());
