@@ -1293,10 +1293,23 @@ SpawnSlot newproc_reserve(std::size_t size, std::size_t align) {
     if (!sched.running.load(std::memory_order_seq_cst)) throw std::logic_error("gort::go: called outside gort::run");
     return SpawnSlot{nullptr, alloc_frame(size, align), align};  // the runtime is ending: abandoned at birth
   }
-  G* gp = gfget(p);
-  if (gp == nullptr) gp = malg(p);
-  gp->frame_align = static_cast<std::uint16_t>(align);
-  gp->frame = size <= G::kInlineFrame && align <= alignof(std::max_align_t) ? gp->inline_frame : alloc_frame(size, align);
+  G* gp = nullptr;
+  try {
+    gp = gfget(p);
+    if (gp == nullptr) gp = malg(p);
+    gp->frame_align = static_cast<std::uint16_t>(align);
+    gp->frame = size <= G::kInlineFrame && align <= alignof(std::max_align_t) ? gp->inline_frame : alloc_frame(size, align);
+  } catch (...) {
+    // std::bad_alloc (a G chunk, the frame) goes to go()'s caller, as make_chan's does,
+    // with nothing half made: the G back on the free list, and teardown not left
+    // waiting for a spawn that will never commit.
+    if (gp != nullptr) {
+      casgstatus(gp, GStatus::kIdle, GStatus::kDead);
+      gfput(p, gp);
+    }
+    if (p == nullptr) sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
+    throw;
+  }
   return SpawnSlot{gp, gp->frame, align};
 }
 
