@@ -34,6 +34,11 @@ void futex_wake(std::atomic<std::uint32_t>* addr, int count);
 int hardware_threads();
 long os_thread_id();
 
+// The process's threads now (all of them, not only the runtime's), or -1 if unknown.
+// Needs no new descriptor after its first call (which sysmon_start makes), so that
+// the deadlock check still works when the program has used up its descriptors.
+int os_thread_count();
+
 // Async-signal-safe write of the whole buffer to stderr.
 void write_stderr(const char* s, std::size_t n);
 void write_stderr(const char* s);

@@ -95,6 +95,21 @@ int hardware_threads() {
 
 long os_thread_id() { return static_cast<long>(syscall(SYS_gettid)); }
 
+int os_thread_count() {
+  // Opened once and reread from offset 0 (procfs regenerates the text at each read):
+  // at the fd limit an open() here would fail, and checkdead, finding the count
+  // unknown, would let a deadlocked program hang.  Kept for the process's life.
+  static const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[8192];
+  const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* p = std::strstr(buf, "\nThreads:");
+  int threads = -1;
+  return p != nullptr && std::sscanf(p + 9, "%d", &threads) == 1 ? threads : -1;
+}
+
 void write_stderr(const char* s, std::size_t n) {
   while (n > 0) {
     ssize_t w = write(2, s, n);

@@ -208,6 +208,13 @@ TEST(Crash, NetpollInitAtTheFdLimit) {
   EXPECT_NE(r.err.find(")\nfatal error: runtime: netpollinit failed\n\ngoroutine 1 [running]:"), std::string::npos) << r.err;
 }
 
+// The deadlock check counts the process's threads through a descriptor it opened at
+// start-up: with none left to open it used to find the count unknown and let the
+// program hang.
+TEST(Crash, DeadlockAtTheFdLimit) {
+  check({"deadlock_at_fd_limit", {}, {"fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:"}});
+}
+
 TEST(Crash, CoroutineThatWillNotUnwind) {
   check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
 }
