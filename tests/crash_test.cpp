@@ -176,6 +176,17 @@ TEST(Crash, GoroutineStackReservationFillsTheLimitFirst) {
   EXPECT_NE(r.err.find("goroutine 150 [chan receive]:"), std::string::npos) << r.err.substr(0, 2000);
 }
 
+// The mapping count, not the address space, is what ran out: the report says so.
+TEST(Crash, GoroutineStackReservationAtTheMapCountLimit) {
+  SKIP_UNDER_SANITIZERS();  // their allocators need mappings of their own to report anything
+  check({"oom_map_count",
+         {},
+         {"runtime: out of memory: cannot reserve a 327680-byte goroutine stack (errno=12: Cannot allocate memory; ",
+          " memory mappings, the limit is vm.max_map_count=",
+          " (sysctl -w vm.max_map_count=N raises it)\n",
+          "\nfatal error: out of memory allocating a goroutine stack\n"}});
+}
+
 TEST(Crash, NewMThreadRefused) {
   SKIP_RLIMIT_AS_UNDER_SANITIZERS();
   check({"newosproc_rlimit_as",
