@@ -24,6 +24,10 @@
 //    bigger than the guard could step over it into the neighbouring slot (the top of
 //    another live stack) without faulting.  With MADV_GUARD_INSTALL the size costs
 //    address space only.
+//  * A reservation the kernel refuses (ENOMEM: RLIMIT_AS, vm.max_map_count, strict
+//    overcommit) is retried at half its size down to one slot; when not even that
+//    fits, stack_alloc returns an empty Stack and its caller decides: a goroutine's
+//    is Go's fatal "out of memory", a Coroutine's an exception for its creator.
 //  * The pool keeps a warm set resident and returns the rest to the kernel from
 //    sysmon, in the background, as Go's scavenger does: a stack is returned once it
 //    has sat unused in the pool for a whole scavenge period, in batches (one madvise
