@@ -736,26 +736,50 @@ double cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// Every descriptor number below RLIMIT_NOFILE in use (the limit lowered to just above
+// the highest open one, the rest taken by dups), until release() or the end of scope.
+class DescriptorsUsedUp {
+ public:
+  DescriptorsUsedUp() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    int highest = 0;
+    DIR* d = ::opendir("/proc/self/fd");
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') highest = std::max(highest, std::atoi(e->d_name));
+    ::closedir(d);
+    rlimit lim = saved_;
+    lim.rlim_cur = static_cast<rlim_t>(highest + 1);
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    for (int fd; (fd = ::dup(0)) >= 0;) hogs_.push_back(fd);
+    used_up_ = errno == EMFILE;
+  }
+  ~DescriptorsUsedUp() { release(); }
+  bool used_up() const { return used_up_; }
+  void release() {
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+    for (int fd : hogs_) ::close(fd);
+    hogs_.clear();
+  }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> hogs_;
+  bool used_up_ = false;
+};
+
 // Out of descriptors, dial and listen fail at once with EMFILE (the poller's own
 // descriptors exist already: SetUpTestSuite), and work again once one is free.
 TEST_P(NetTest, DialAndListenOutOfDescriptorsThrowEMFILE) {
   run([] {
     auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    rlimit lim{};
-    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
-    const rlimit saved = lim;
-    lim.rlim_cur = static_cast<rlim_t>(open_fds() + 8);  // a few numbers above every open one
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
-    std::vector<int> hogs;
-    for (int fd; (fd = ::dup(0)) >= 0;) hogs.push_back(fd);
-    ASSERT_EQ(errno, EMFILE);
+    DescriptorsUsedUp none_left;
+    ASSERT_TRUE(none_left.used_up());
     std::system_error e = error_of([&] { gort::net::dial("tcp", ln.addr()); });
     EXPECT_EQ(e.code().value(), EMFILE) << e.what();
     EXPECT_TRUE(contains(e.what(), "dial tcp " + ln.addr() + ": socket: ")) << e.what();
     e = error_of([] { gort::net::listen("tcp", "127.0.0.1:0"); });
     EXPECT_EQ(e.code().value(), EMFILE) << e.what();
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
-    for (int fd : hogs) ::close(fd);
+    none_left.release();
     auto [client, server] = conn_pair(ln);
     EXPECT_EQ(client.remote_addr(), server.local_addr());
   });
@@ -765,21 +789,9 @@ TEST_P(NetTest, DialAndListenOutOfDescriptorsThrowEMFILE) {
 TEST_P(NetTest, AcceptBacksOffWhenOutOfDescriptors) {
   run([] {
     auto ln = gort::net::listen("tcp", "127.0.0.1:0");
-    rlimit lim{};
-    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
-    const rlimit saved = lim;
     auto c = gort::net::dial("tcp", ln.addr());
-    // Every descriptor number below the limit in use: the next accept4 gets EMFILE.
-    int highest = 0;
-    DIR* d = ::opendir("/proc/self/fd");
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') highest = std::max(highest, std::atoi(e->d_name));
-    ::closedir(d);
-    lim.rlim_cur = static_cast<rlim_t>(highest + 1);
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
-    std::vector<int> hogs;
-    for (int fd; (fd = ::dup(0)) >= 0;) hogs.push_back(fd);
-    ASSERT_EQ(errno, EMFILE);
+    DescriptorsUsedUp none_left;  // the next accept4 gets EMFILE
+    ASSERT_TRUE(none_left.used_up());
     auto accepted = gort::make_chan<std::string>(1);
     gort::go([&] { accepted.send(ln.accept().remote_addr()); });
     const double cpu_before = cpu_seconds();
@@ -787,8 +799,7 @@ TEST_P(NetTest, AcceptBacksOffWhenOutOfDescriptors) {
     EXPECT_FALSE(accepted.try_recv().has_value());
     // Backing off, not spinning: a retry loop would burn the whole 200 ms.
     EXPECT_LT(cpu_seconds() - cpu_before, 0.1);
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
-    for (int fd : hogs) ::close(fd);
+    none_left.release();
     EXPECT_EQ(accepted.recv(), c.local_addr());
   });
 }

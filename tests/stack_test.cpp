@@ -14,6 +14,7 @@
 #include <system_error>
 #include <vector>
 
+#include "crash/limits.hpp"
 #include "gobuf.hpp"
 #include "stack.hpp"
 #include "test_util.hpp"
@@ -203,15 +204,8 @@ class AddressSpaceLimit {
  public:
   explicit AddressSpaceLimit(unsigned long long room) {
     getrlimit(RLIMIT_AS, &old_);
-    unsigned long long kib = 0;
-    if (FILE* f = std::fopen("/proc/self/status", "r")) {
-      char line[256];
-      while (std::fgets(line, sizeof line, f) != nullptr)
-        if (std::sscanf(line, "VmSize: %llu kB", &kib) == 1) break;
-      std::fclose(f);
-    }
-    const rlimit lim{kib * 1024 + room, old_.rlim_max};
-    ok_ = kib != 0 && setrlimit(RLIMIT_AS, &lim) == 0;
+    const rlimit lim{crash_limits::mapped_bytes() + room, old_.rlim_max};
+    ok_ = setrlimit(RLIMIT_AS, &lim) == 0;
   }
   ~AddressSpaceLimit() { setrlimit(RLIMIT_AS, &old_); }
   bool ok() const { return ok_; }
