@@ -770,6 +770,9 @@ class DescriptorsUsedUp {
 // Out of descriptors, dial and listen fail at once with EMFILE (the poller's own
 // descriptors exist already: SetUpTestSuite), and work again once one is free.
 TEST_P(NetTest, DialAndListenOutOfDescriptorsThrowEMFILE) {
+#if GORT_ASAN
+  GTEST_SKIP() << "UBSan's vptr check of the std::system_error needs a descriptor to read /proc/self/maps";
+#endif
   run([] {
     auto ln = gort::net::listen("tcp", "127.0.0.1:0");
     DescriptorsUsedUp none_left;
