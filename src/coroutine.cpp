@@ -16,9 +16,12 @@
 #include <gort/coroutine.hpp>
 #include <gort/detail/unwind.hpp>
 
+#include <cerrno>
 #include <exception>
 #include <new>
 #include <stdexcept>
+#include <string>
+#include <system_error>
 #include <utility>
 
 #include "fatal.hpp"
@@ -92,6 +95,11 @@ Coroutine::Coroutine(std::function<void(Yield&)> body, std::size_t stack_size) {
   std::size_t size = detail::stack_size_for(stack_size);
   detail::install_stack_overflow_handler();
   detail::Stack st = detail::stack_alloc(size);
+  // Not fatal, unlike a goroutine's stack: the caller asked for this object and can
+  // handle its failure, as it would std::thread's (coroutine.hpp).
+  if (!st)
+    throw std::system_error(errno, std::generic_category(),
+                            "gort::Coroutine: cannot reserve a " + std::to_string(size) + "-byte stack");
   char* top = st.hi - detail::kFrameReserve;
   frame_ = ::new (top) CoroutineFrame;
   frame_->body = std::move(body);

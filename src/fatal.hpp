@@ -6,6 +6,7 @@
 // unlocked mutex), is fatal(): not recoverable, exit status 2.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 
 namespace gort::detail {
@@ -15,6 +16,17 @@ struct G;
 // Prints "fatal error: <msg>", then every goroutine, and exits with status 2.
 // sched_locked: the caller holds sched.lock (the dump then reads without taking it).
 [[noreturn]] void fatal(const char* msg, bool sched_locked = false);
+
+// Go's print-then-throw for resource exhaustion: `why` (whole lines, "runtime: ..."
+// with the numbers the constant message cannot hold: sizes, errno, the limit to
+// raise) goes out just before "fatal error: <msg>", within the same single report.
+// The caller must not hold sched.lock (the report freezes the other Ms and takes it).
+[[noreturn]] void fatal_explained(const char* why, const char* msg);
+
+// A thread for an M or for sysmon could not be started (std::thread threw: err is
+// pthread_create's error): Go's newosproc report, exit status 2.  `have`: the
+// runtime's threads that exist.  The caller must not hold sched.lock.
+[[noreturn]] void fatal_newosproc(int err, std::size_t have);
 
 // An exception escaped goroutine gp: Go's unrecovered-panic report, exit status 2,
 // listing the panics deferred calls raised while it unwound.  Inside the catch block.

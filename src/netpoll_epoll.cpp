@@ -9,11 +9,14 @@
 // kernels the timeout is rounded up to milliseconds.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "fatal.hpp"
@@ -51,15 +54,37 @@ int wait_events(epoll_event* events, std::int64_t delay_ns) {
 
 }  // namespace
 
+namespace {
+
+// Go's netpollinit: "runtime: <call> failed with <errno>", then the throw.  Fatal, as
+// in Go, although the first descriptor of a user's call is what brings us here: the
+// poller is the runtime's, and no descriptor can be waited for without it.  The limit
+// is usually the open-files one, hit before the first net call.
+[[noreturn]] void fatal_netpollinit(const char* call, int err, const char* msg) {
+  char why[512];
+  int n = std::snprintf(why, sizeof why, "runtime: %s failed with %d (%s)\n", call, err, std::strerror(err));
+  if (err == EMFILE || err == ENFILE) {
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    std::snprintf(why + n, sizeof why - static_cast<std::size_t>(n),
+                  "runtime: may need to increase the open files limit (ulimit -n, RLIMIT_NOFILE: now %llu)\n",
+                  static_cast<unsigned long long>(nofile.rlim_cur));
+  }
+  fatal_explained(why, msg);
+}
+
+}  // namespace
+
 void netpoll_backend_init() {
   g_epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (g_epfd < 0) fatal("runtime: netpoll: epoll_create1 failed");
+  if (g_epfd < 0) fatal_netpollinit("epollcreate", errno, "runtime: netpollinit failed");
   g_breakfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (g_breakfd < 0) fatal("runtime: netpoll: eventfd failed");
+  if (g_breakfd < 0) fatal_netpollinit("eventfd", errno, "runtime: eventfd failed");
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kBreakTag;
-  if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, g_breakfd, &ev) != 0) fatal("runtime: netpoll: cannot register the eventfd");
+  if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, g_breakfd, &ev) != 0)
+    fatal_netpollinit("epollctl", errno, "runtime: epollctl failed");
 }
 
 int netpoll_backend_open(int fd, std::uint64_t tag) {

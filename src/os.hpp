@@ -34,10 +34,25 @@ void futex_wake(std::atomic<std::uint32_t>* addr, int count);
 int hardware_threads();
 long os_thread_id();
 
+// The process's threads now (all of them, not only the runtime's), or -1 if unknown.
+// Needs no new descriptor after its first call (which sysmon_start makes), so that
+// the deadlock check still works when the program has used up its descriptors.
+int os_thread_count();
+
 // Async-signal-safe write of the whole buffer to stderr.
 void write_stderr(const char* s, std::size_t n);
 void write_stderr(const char* s);
 void write_stderr_u64(std::uint64_t v);
+
+// The stack size of a thread the runtime starts (std::thread: the default attributes).
+std::size_t os_thread_stack_size();
+
+// For the report when the kernel refuses memory (a stack reservation, a thread's
+// stack): writes into buf (NUL-terminated, at most n bytes) one "runtime: ..." line
+// for each limit that explains why `request` more bytes of address space did not
+// fit: RLIMIT_AS (ulimit -v), vm.max_map_count, strict overcommit.  Empty if none
+// applies.  Reads /proc: not async-signal-safe, for fatal reports only.
+void os_memory_limit_hints(std::size_t request, char* buf, std::size_t n);
 
 // The SIGSEGV/SIGBUS handler that turns a touch of a stack guard into Go's
 // `fatal error: stack overflow` (signal_linux.cpp).  Installed once per process; each

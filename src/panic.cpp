@@ -33,9 +33,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -312,15 +314,47 @@ void exit_process(int code) {
   _exit(code);
 }
 
-void fatal(const char* msg, bool sched_locked) {
+namespace {
+
+[[noreturn]] void report_fatal(const char* why, const char* msg, bool sched_locked) {
   if (g_dying.exchange(true)) wait_for_the_other_report();
   freezetheworld();
   std::fflush(stdout);
+  write_stderr(why);
   write_stderr("fatal error: ");
   write_stderr(msg);
   write_stderr("\n\n");
-  dump_all_goroutines(!sched_locked);
+  // The dump allocates (its text, the symbolizer's tables); a report of exhausted
+  // memory must still end in exit status 2, not in std::terminate.
+  try {
+    dump_all_goroutines(!sched_locked);
+  } catch (const std::bad_alloc&) {
+    write_stderr("runtime: goroutine dump skipped: out of memory\n");
+  }
   exit_process(2);
+}
+
+}  // namespace
+
+void fatal(const char* msg, bool sched_locked) { report_fatal("", msg, sched_locked); }
+
+void fatal_explained(const char* why, const char* msg) { report_fatal(why, msg, false); }
+
+// Go's newosproc (os_linux.go) prints the same two lines and throws "newosproc".
+// Go makes any failure fatal, even of an extra M while others run: the P handed to
+// the new M would otherwise sit idle with its goroutines stranded, and a program
+// that hits the thread limit once will hit it again.
+void fatal_newosproc(int err, std::size_t have) {
+  char why[1024];
+  int n = std::snprintf(why, sizeof why, "runtime: failed to create new OS thread (have %zu already; errno=%d)\n", have,
+                        err);
+  if (err == EAGAIN) {
+    n += std::snprintf(why + n, sizeof why - static_cast<std::size_t>(n),
+                       "runtime: may need to increase max user processes (ulimit -u)\n");
+    // As root, the usual cause is not ulimit -u but the thread's stack not fitting.
+    os_memory_limit_hints(os_thread_stack_size(), why + n, sizeof why - static_cast<std::size_t>(n));
+  }
+  fatal_explained(why, "newosproc");
 }
 
 void fatal_go_of_nil_func(const CallSite& site) {

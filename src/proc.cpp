@@ -50,12 +50,14 @@
 #include "proc.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include <gort/detail/spawn.hpp>
 #include <gort/detail/unwind.hpp>
@@ -410,6 +412,8 @@ Gobuf* prepare_run(M* m, G* gp) {
     trace_event(m, TraceKind::kRun, gp->goid);
   if (gp->stack_lo == nullptr) {
     Stack st = m->p != nullptr ? m->p->stackcache.get(sched.stack_size) : stack_alloc(sched.stack_size);
+    if (!st) [[unlikely]]
+      fatal_stack_alloc(sched.stack_size, errno);  // Go's stackalloc throws "out of memory" too
     gp->stack_lo = st.lo;
     gp->stack_guarded = st.guarded;
     // The top of the stack holds the goroutine's throw trace slot (throwtrace.hpp).
@@ -525,11 +529,26 @@ void newm(P* p, bool spinning) {
   m->nextp = p;
   // Under the lock: the M is counted in allm (checkdead, teardown) from the moment its
   // thread exists, and `thread` is written before anyone can join it.
-  std::lock_guard<std::mutex> lk(sched.lock);
+  std::unique_lock<std::mutex> lk(sched.lock);
   m->id = g_next_mid++;
   m->fastrand = static_cast<std::uint32_t>(m->id) * 0x9E3779B9u + 1;
   sched.allm.push_back(m);
-  m->thread = std::thread(mstart, m);
+  int err;
+  try {
+    m->thread = std::thread(mstart, m);
+    return;
+  } catch (const std::system_error& e) {
+    err = e.code().value();
+  } catch (const std::bad_alloc&) {
+    err = ENOMEM;
+  }
+  sched.allm.pop_back();
+  // p, handed to the M that will never run, counts as frozen: the report's freeze
+  // would otherwise wait its full timeout for it.
+  sched.nfrozen.fetch_add(1, std::memory_order_seq_cst);
+  const std::size_t have = sched.allm.size() + 1;  // the Ms and sysmon
+  lk.unlock();  // the report takes sched.lock to list the goroutines
+  fatal_newosproc(err, have);
 }
 
 // Starts an M (an idle one, or a new thread) to run p, or an idle P if p is null.
@@ -1274,10 +1293,23 @@ SpawnSlot newproc_reserve(std::size_t size, std::size_t align) {
     if (!sched.running.load(std::memory_order_seq_cst)) throw std::logic_error("gort::go: called outside gort::run");
     return SpawnSlot{nullptr, alloc_frame(size, align), align};  // the runtime is ending: abandoned at birth
   }
-  G* gp = gfget(p);
-  if (gp == nullptr) gp = malg(p);
-  gp->frame_align = static_cast<std::uint16_t>(align);
-  gp->frame = size <= G::kInlineFrame && align <= alignof(std::max_align_t) ? gp->inline_frame : alloc_frame(size, align);
+  G* gp = nullptr;
+  try {
+    gp = gfget(p);
+    if (gp == nullptr) gp = malg(p);
+    gp->frame_align = static_cast<std::uint16_t>(align);
+    gp->frame = size <= G::kInlineFrame && align <= alignof(std::max_align_t) ? gp->inline_frame : alloc_frame(size, align);
+  } catch (...) {
+    // std::bad_alloc (a G chunk, the frame) goes to go()'s caller, as make_chan's does,
+    // with nothing half made: the G back on the free list, and teardown not left
+    // waiting for a spawn that will never commit.
+    if (gp != nullptr) {
+      casgstatus(gp, GStatus::kIdle, GStatus::kDead);
+      gfput(p, gp);
+    }
+    if (p == nullptr) sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
+    throw;
+  }
   return SpawnSlot{gp, gp->frame, align};
 }
 

@@ -24,6 +24,10 @@
 //    bigger than the guard could step over it into the neighbouring slot (the top of
 //    another live stack) without faulting.  With MADV_GUARD_INSTALL the size costs
 //    address space only.
+//  * A reservation the kernel refuses (ENOMEM: RLIMIT_AS, vm.max_map_count, strict
+//    overcommit) is retried at half its size down to one slot; when not even that
+//    fits, stack_alloc returns an empty Stack and its caller decides: a goroutine's
+//    is Go's fatal "out of memory", a Coroutine's an exception for its creator.
 //  * The pool keeps a warm set resident and returns the rest to the kernel from
 //    sysmon, in the background, as Go's scavenger does: a stack is returned once it
 //    has sat unused in the pool for a whole scavenge period, in batches (one madvise
@@ -42,7 +46,9 @@
 // read by the SIGSEGV handler is append-only and published with release stores.
 #include "stack.hpp"
 
+#include "fatal.hpp"
 #include "gobuf.hpp"
+#include "os.hpp"
 #include "sysmon.hpp"
 
 #include <sys/mman.h>
@@ -156,9 +162,16 @@ long mprotect_budget() {
   return std::max(0L, (max_maps - kMapCountReserve) / 2);  // each guard splits one mapping in two
 }
 
-void warn_canaries_once() {
+void warn_canaries_once(int err) {
   if (g_warned) return;
   g_warned = true;
+  if (stack_guard_mode() == GuardMode::kMadvise) {  // not the mapping count: the kernel had no memory for it
+    std::fprintf(stderr,
+                 "gort: a stack guard could not be installed (MADV_GUARD_INSTALL: %s); further unguarded "
+                 "stacks are protected by a canary checked at each switch.\n",
+                 std::strerror(err));
+    return;
+  }
   std::fprintf(stderr,
                "gort: no more stack guard pages fit under vm.max_map_count; further stacks are "
                "protected by a canary checked at each switch.  Linux >= 6.13 (MADV_GUARD_INSTALL) "
@@ -178,42 +191,47 @@ SizePool& pool_for(std::size_t size) {  // g_lock held
   return *p;
 }
 
-[[noreturn]] void out_of_memory(const char* what, std::size_t bytes) {
-  std::fprintf(stderr, "fatal error: gort: cannot %s %zu bytes for stacks: %s\n", what, bytes,
-               std::strerror(errno));
-  std::fflush(stderr);
-  _exit(2);
-}
-
-void map_arena(SizePool& pool) {  // g_lock held
+// False, errno set, when not even one slot can be reserved.  A refused reservation is
+// retried at half its size down to one slot: under a limit (RLIMIT_AS, overcommit)
+// the doubling would otherwise end the program while a smaller reservation still fit.
+bool map_arena(SizePool& pool) {  // g_lock held
   std::size_t slot = kGuardSize + pool.size;
   std::size_t slots = std::min(pool.next_arena_slots, std::max<std::size_t>(1, kMaxArenaBytes / slot));
-  pool.next_arena_slots = std::min(kMaxArenaSlots, pool.next_arena_slots * 2);
   std::size_t n = g_arena_count.load(std::memory_order_relaxed);
   if (n == kMaxArenas) {
     errno = ENOMEM;
-    out_of_memory("reserve", slot * slots);
+    return false;
   }
-  // MAP_STACK: no transparent huge pages (Linux >= 6.7), which would commit 2 MiB at a touch.
-  void* base = mmap(nullptr, slot * slots, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (base == MAP_FAILED) out_of_memory("reserve", slot * slots);
+  void* base;
+  for (;;) {
+    // MAP_STACK: no transparent huge pages (Linux >= 6.7), which would commit 2 MiB at a touch.
+    base = mmap(nullptr, slot * slots, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                -1, 0);
+    if (base != MAP_FAILED) break;
+    if (errno != ENOMEM || slots == 1) return false;
+    slots /= 2;
+    pool.next_arena_slots = slots;  // grow again from what fitted
+  }
+  pool.next_arena_slots = std::min(kMaxArenaSlots, slots * 2);
   madvise(base, slot * slots, MADV_NOHUGEPAGE);
   g_arenas[n] = ArenaInfo{static_cast<char*>(base), slot, slots};
   g_arena_count.store(n + 1, std::memory_order_release);
   pool.carve_next = static_cast<char*>(base);
   pool.carve_end = pool.carve_next + slot * slots;
   ++g_stats.mappings;
+  return true;
 }
 
 Stack carve(SizePool& pool) {  // g_lock held
-  if (pool.carve_next == pool.carve_end) map_arena(pool);
+  if (pool.carve_next == pool.carve_end && !map_arena(pool)) return Stack{};
   char* guard = pool.carve_next;
   pool.carve_next += kGuardSize + pool.size;
   Stack s{guard + kGuardSize, guard + kGuardSize + pool.size, false};
+  int guard_err = 0;
   switch (stack_guard_mode()) {
     case GuardMode::kMadvise:
       s.guarded = madvise(guard, kGuardSize, MADV_GUARD_INSTALL) == 0;
+      guard_err = errno;
       break;
     case GuardMode::kMprotect:
       if (g_mprotect_budget < 0) g_mprotect_budget = mprotect_budget();
@@ -232,7 +250,7 @@ Stack carve(SizePool& pool) {  // g_lock held
   } else {
     *reinterpret_cast<std::uint64_t*>(s.lo) = kStackCanary;
     ++g_stats.canaries;
-    if (stack_guard_mode() != GuardMode::kCanary) warn_canaries_once();
+    if (stack_guard_mode() != GuardMode::kCanary) warn_canaries_once(guard_err);
   }
   ++g_stats.reserved;
   return s;
@@ -352,6 +370,31 @@ Stack stack_alloc(std::size_t size) {
   SizePool& pool = pool_for(size);
   if (pool_empty(pool)) return carve(pool);
   return pop_free_locked(pool);
+}
+
+void fatal_stack_alloc(std::size_t size, int err) {
+  std::size_t reserved, arenas;
+  {
+    std::lock_guard<std::mutex> lk(g_lock);
+    reserved = g_stats.reserved;
+    arenas = g_arena_count.load(std::memory_order_relaxed);
+  }
+  const std::size_t slot = kGuardSize + size;
+  char why[1536];
+  std::size_t n = 0;
+  auto left = [&] { return sizeof why - std::min(n, sizeof why); };
+  n += static_cast<std::size_t>(
+      std::snprintf(why, sizeof why, "runtime: out of memory: cannot reserve a %zu-byte goroutine stack (errno=%d: %s; %zu stacks exist)\n",
+                    slot, err, std::strerror(err), reserved));
+  if (arenas == kMaxArenas)
+    n += static_cast<std::size_t>(std::snprintf(why + n, left(), "runtime: %zu stack reservations, the most gort tracks\n", arenas));
+  os_memory_limit_hints(slot, why + std::min(n, sizeof why - 1), left());
+  n = std::strlen(why);
+  std::snprintf(why + n, left(),
+                "runtime: each stack is GORT_STACK_SIZE or Options::stack_size bytes (now %zu) plus a %zu-byte guard; "
+                "smaller stacks fit more goroutines\n",
+                size, kGuardSize);
+  fatal_explained(why, "out of memory allocating a goroutine stack");
 }
 
 void stack_free(Stack s) {

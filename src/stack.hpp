@@ -37,8 +37,15 @@ inline constexpr std::size_t kMaxStackSize = std::size_t{1} << 30;  // Go's limi
 std::size_t stack_size_for(std::size_t requested);
 
 // From the process-wide pool (most recently freed first), else carved from a
-// reservation.  Thread-safe.  `size` must come from stack_size_for.
+// reservation.  Thread-safe.  `size` must come from stack_size_for.  An empty Stack,
+// errno set, when the kernel refuses the address space (ENOMEM): the caller decides
+// what that means (a goroutine's: fatal_stack_alloc; a Coroutine's: an exception).
 Stack stack_alloc(std::size_t size);
+
+// Go's "fatal error: out of memory" for a goroutine stack of `size` usable bytes that
+// could not be reserved (err: the errno stack_alloc left), with the limit that was
+// hit and the settings that make stacks smaller.  Exit status 2.
+[[noreturn]] void fatal_stack_alloc(std::size_t size, int err);
 void stack_free(Stack s);
 
 // A small LIFO of stacks of one size, owned by one P: the hot path of goroutine start
@@ -46,7 +53,7 @@ void stack_free(Stack s);
 class StackCache {
  public:
   static constexpr int kCapacity = 64;  // Go's per-P stack cache holds 32 KiB per order; this is 64 stacks
-  Stack get(std::size_t size);          // refills half from the pool when empty
+  Stack get(std::size_t size);          // refills half from the pool when empty; empty as stack_alloc
   void put(Stack s);                    // returns half to the pool when full
   void drain();                         // everything back to the pool
   int count() const { return n_; }

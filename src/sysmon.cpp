@@ -41,10 +41,12 @@
 // or send on a channel might wake a goroutine).  Threads that existed before the first
 // run() in a sanitizer build are taken to be the sanitizer's own and are not counted.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <unordered_set>
 
 #include "fatal.hpp"
@@ -70,22 +72,6 @@ constexpr std::int64_t kSysmonPollEvery = 10 * 1000 * 1000;    // Go: poll if no
 // Options::hog_warn turns the detector on there.
 constexpr std::int64_t kHogWarnDefault = GORT_ASAN || GORT_TSAN ? 0 : 10 * 1000 * 1000;
 constexpr std::int64_t kSampleTimeout = 100 * 1000 * 1000;      // a thread answers a sample in microseconds
-
-// OS threads in this process, or -1 if unknown.
-int count_os_threads() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  int n = -1;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::strncmp(line, "Threads:", 8) == 0) {
-      n = std::atoi(line + 8);
-      break;
-    }
-  }
-  std::fclose(f);
-  return n;
-}
 
 int retake(std::int64_t now) {
   int n = 0;
@@ -283,9 +269,16 @@ void sched_init_env(int hog_warn_ms) {
 }
 
 void sysmon_start() {
+  (void)os_thread_count();  // its descriptor, while the program still has descriptors to spare
   install_sigquit_dump();
   install_sample_handler();
-  sched.sysmon = std::thread(sysmon_main);
+  try {
+    sched.sysmon = std::thread(sysmon_main);
+  } catch (const std::system_error& e) {
+    fatal_newosproc(e.code().value(), sched.allm.size());
+  } catch (const std::bad_alloc&) {
+    fatal_newosproc(ENOMEM, sched.allm.size());
+  }
 #if GORT_ASAN || GORT_TSAN
   // The sanitizer's own threads (TSan starts one with the first pthread_create, which
   // has happened by now) are not threads that could wake a goroutine.  Measured once
@@ -293,7 +286,7 @@ void sysmon_start() {
   // of the user's threads started inside run()): threads beyond the runtime's own.
   static const int baseline = [] {
     std::lock_guard<std::mutex> lk(sched.lock);
-    return count_os_threads() - static_cast<int>(sched.allm.size()) - 1;
+    return os_thread_count() - static_cast<int>(sched.allm.size()) - 1;
   }();
   sched.baseline_threads = baseline > 0 ? baseline : 0;
 #endif
@@ -323,7 +316,7 @@ void checkdead_locked() {
   if (any_timers()) return;  // a timer will wake some goroutine (or at least fire)
   if (netpoll_waiters() > 0) return;  // waiting on the world outside: not a deadlock
   // Could a thread outside the runtime still act?
-  int threads = count_os_threads();
+  int threads = os_thread_count();
   int accounted = nm + 1 /* sysmon */ + sched.nthread_waiters.load(std::memory_order_seq_cst) + sched.baseline_threads;
   if (threads < 0 || threads > accounted) return;
   if (sched.main_goexited && count_goroutines() == 0) fatal("no goroutines (main called runtime.Goexit) - deadlock!", true);

@@ -144,6 +144,99 @@ TEST(Crash, GoOfNilFunc) {
   }
 }
 
+// Resource exhaustion (tests/crash/limits.hpp lowers the limit inside the program):
+// Go's "runtime: ..." lines with the numbers, then the constant fatal message.
+// Sanitizers reserve terabytes of shadow address space up front: no RLIMIT_AS leaves
+// them room to run, so those programs cannot run there.
+#if GORT_ASAN || GORT_TSAN
+#define SKIP_RLIMIT_AS_UNDER_SANITIZERS() GTEST_SKIP() << "the sanitizer's shadow memory does not fit under any RLIMIT_AS"
+#else
+#define SKIP_RLIMIT_AS_UNDER_SANITIZERS() (void)0
+#endif
+
+// UBSan (in the asan preset) checks a polymorphic object's type by reading
+// /proc/self/maps the first time it meets it: with no descriptor left it reports the
+// report's own ostringstream as an invalid object.
+#if GORT_ASAN
+#define SKIP_FD_LIMIT_UNDER_UBSAN() GTEST_SKIP() << "UBSan's vptr check needs a descriptor to read /proc/self/maps"
+#else
+#define SKIP_FD_LIMIT_UNDER_UBSAN() (void)0
+#endif
+
+TEST(Crash, GoroutineStackReservationRefused) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  check({"oom_goroutine_stack",
+         {},
+         {"runtime: out of memory: cannot reserve a 327680-byte goroutine stack (errno=12: Cannot allocate memory; ",
+          "\nruntime: address space is limited to ",
+          " (ulimit -v, RLIMIT_AS); ",
+          "\nruntime: each stack is GORT_STACK_SIZE or Options::stack_size bytes (now 262144) plus a 65536-byte guard; "
+          "smaller stacks fit more goroutines\nfatal error: out of memory allocating a goroutine stack\n\n",
+          "goroutine 2 [chan receive]:"}});
+}
+
+// The stack reservation was retried smaller before the report: the goroutines that
+// fit are all there, not just the first reservations' worth (16 + 32 + 64).
+TEST(Crash, GoroutineStackReservationFillsTheLimitFirst) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/oom_goroutine_stack");
+  EXPECT_EQ(r.status, 2) << r.err;
+  // 64 MiB of room, 320 KiB a stack: 204 at most; the heap and the rounding take some.
+  EXPECT_NE(r.err.find("goroutine 150 [chan receive]:"), std::string::npos) << r.err.substr(0, 2000);
+}
+
+// The mapping count, not the address space, is what ran out: the report says so.
+TEST(Crash, GoroutineStackReservationAtTheMapCountLimit) {
+  SKIP_UNDER_SANITIZERS();  // their allocators need mappings of their own to report anything
+  check({"oom_map_count",
+         {},
+         {"runtime: out of memory: cannot reserve a 327680-byte goroutine stack (errno=12: Cannot allocate memory; ",
+          " memory mappings, the limit is vm.max_map_count=",
+          " (sysctl -w vm.max_map_count=N raises it)\n",
+          "\nfatal error: out of memory allocating a goroutine stack\n"}});
+}
+
+TEST(Crash, NewMThreadRefused) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  check({"newosproc_rlimit_as",
+         {},
+         {"runtime: failed to create new OS thread (have ",
+          " already; errno=11)\nruntime: may need to increase max user processes (ulimit -u)\n"
+          "runtime: address space is limited to ",
+          "\nfatal error: newosproc\n\n", "goroutine 1 [chan receive]:"}});
+}
+
+TEST(Crash, SysmonThreadRefused) {
+  SKIP_RLIMIT_AS_UNDER_SANITIZERS();
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/newosproc_sysmon");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.err.find("runtime: failed to create new OS thread (have 1 already; errno=11)\n"
+                       "runtime: may need to increase max user processes (ulimit -u)\n"
+                       "runtime: address space is limited to "),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("\nfatal error: newosproc\n"), std::string::npos) << r.err;
+}
+
+TEST(Crash, NetpollInitAtTheFdLimit) {
+  SKIP_FD_LIMIT_UNDER_UBSAN();
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/netpollinit_emfile");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.err.find("runtime: epollcreate failed with 24 (Too many open files)\n"
+                       "runtime: may need to increase the open files limit (ulimit -n, RLIMIT_NOFILE: now "),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find(")\nfatal error: runtime: netpollinit failed\n\ngoroutine 1 [running]:"), std::string::npos) << r.err;
+}
+
+// The deadlock check counts the process's threads through a descriptor it opened at
+// start-up: with none left to open it used to find the count unknown and let the
+// program hang.
+TEST(Crash, DeadlockAtTheFdLimit) {
+  SKIP_FD_LIMIT_UNDER_UBSAN();
+  check({"deadlock_at_fd_limit", {}, {"fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:"}});
+}
+
 TEST(Crash, CoroutineThatWillNotUnwind) {
   check({"coroutine_swallows_unwind", {}, {"fatal error:", "keeps yielding instead of unwinding"}});
 }

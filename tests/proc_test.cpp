@@ -5,16 +5,35 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "test_util.hpp"
+
+#if !GORT_ASAN && !GORT_TSAN  // the sanitizers own operator new
+// Over-aligned operator new, which go() uses for a frame too big to live in the G,
+// fails on demand: the honest way to meet a std::bad_alloc from go().
+namespace {
+std::atomic<bool> g_fail_aligned_new{false};
+}
+void* operator new(std::size_t size, std::align_val_t align) {
+  if (g_fail_aligned_new.load(std::memory_order_relaxed)) throw std::bad_alloc();
+  const auto a = static_cast<std::size_t>(align);
+  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#endif
 
 namespace {
 
@@ -285,6 +304,30 @@ TEST_P(Proc, GoexitUnwindsAndRecoverDoesNotStopIt) {
     EXPECT_FALSE(after.load());
     EXPECT_FALSE(recovered.load());
   });
+}
+
+// Out of memory for a goroutine's frame: go() throws std::bad_alloc from a goroutine
+// and from a foreign thread, leaves no goroutine behind (the run-end leak check), and
+// run() still ends (a foreign spawn that failed must not keep teardown waiting).
+TEST_P(Proc, GoThatCannotAllocateThrowsBadAlloc) {
+#if GORT_ASAN || GORT_TSAN
+  GTEST_SKIP() << "the sanitizers own operator new: no failure can be injected";
+#else
+  std::array<char, 256> big{};  // larger than the frame a G holds inline
+  std::atomic<int> ran{0};
+  run([&] {
+    g_fail_aligned_new = true;
+    EXPECT_THROW(gort::go([big, &ran] { ran += big[0] + 1; }), std::bad_alloc);
+    std::thread foreign([&] { EXPECT_THROW(gort::go([big, &ran] { ran += big[0] + 1; }), std::bad_alloc); });
+    foreign.join();
+    g_fail_aligned_new = false;
+    gort::WaitGroup wg;
+    wg.go([big, &ran] { ran += big[0] + 1; });
+    wg.wait();
+    EXPECT_EQ(gort::num_goroutine(), 1);
+  });
+  EXPECT_EQ(ran, 1);
+#endif
 }
 
 // --------------------------------------------------------- foreign threads

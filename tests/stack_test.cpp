@@ -1,15 +1,20 @@
 // stack_test.cpp -- stack reservation, guards, pooling (stack.cpp).
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <string>
+#include <system_error>
 #include <vector>
 
+#include "crash/limits.hpp"
 #include "gobuf.hpp"
 #include "stack.hpp"
 #include "test_util.hpp"
@@ -162,6 +167,11 @@ TEST(Stack, FallbackModesAnnounceThemselves) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   r = gort_test::run_process(self, {"--gtest_filter=Stack.ChildMprotectMode"}, {"GORT_STACK_GUARD=mprotect", "GORT_STACK_CHILD=1"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
+  // Past the mapping budget: said once, with the way to full protection.
+  EXPECT_NE(r.err.find("gort: no more stack guard pages fit under vm.max_map_count; further stacks are protected by "
+                       "a canary checked at each switch."),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Stack, ChildCanaryMode) {
@@ -187,6 +197,49 @@ TEST(Stack, ChildMprotectMode) {
   EXPECT_EQ(st.guarded + st.canaries, st.reserved);
   EXPECT_LT(count_mappings(), 65530);
   for (auto& s : stacks) stack_free(s);
+}
+
+// RLIMIT_AS at what is mapped now plus `room`, for the scope; the old limit after.
+class AddressSpaceLimit {
+ public:
+  explicit AddressSpaceLimit(unsigned long long room) {
+    getrlimit(RLIMIT_AS, &old_);
+    const rlimit lim{crash_limits::mapped_bytes() + room, old_.rlim_max};
+    ok_ = setrlimit(RLIMIT_AS, &lim) == 0;
+  }
+  ~AddressSpaceLimit() { setrlimit(RLIMIT_AS, &old_); }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  bool ok_ = false;
+};
+
+// A Coroutine is an object the caller asked for: no stack for it is an exception, as
+// std::thread's failure to start is, not the fatal error a goroutine's stack is.
+TEST(Stack, CoroutineWhoseStackDoesNotFitThrows) {
+#if GORT_ASAN || GORT_TSAN
+  GTEST_SKIP() << "the sanitizer's shadow memory does not fit under any RLIMIT_AS";
+#endif
+  constexpr std::size_t kHuge = gort::detail::kMaxStackSize;  // 1 GiB: more than the room left
+  {
+    AddressSpaceLimit limit(256ull << 20);
+    ASSERT_TRUE(limit.ok());
+    try {
+      gort::Coroutine co([](gort::Coroutine::Yield&) {}, kHuge);
+      ADD_FAILURE() << "a 1 GiB stack fitted in 256 MiB";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code().value(), ENOMEM);
+      EXPECT_NE(std::string(e.what()).find("gort::Coroutine: cannot reserve a 1073741824-byte stack"), std::string::npos)
+          << e.what();
+    }
+    // Smaller stacks still fit, in what is left.
+    gort::Coroutine small([](gort::Coroutine::Yield&) {}, 64 * 1024);
+    EXPECT_FALSE(small.resume());
+  }
+  // The limit lifted, the same size is reserved (the failure left no state behind).
+  gort::Coroutine co([](gort::Coroutine::Yield&) {}, kHuge);
+  EXPECT_FALSE(co.resume());
 }
 
 }  // namespace

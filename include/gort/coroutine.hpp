@@ -16,7 +16,11 @@
 // stack: the pending yield() throws an internal exception (not a std::exception) that
 // runs the body's destructors and must not be swallowed by a catch (...) that does not
 // rethrow.  Move-only.  A coroutine resumed from a goroutine may block that goroutine
-// (channel operations, sleep, ...) like any of its code.
+// (channel operations, sleep, ...) like any of its code.  When the stack cannot be
+// reserved (address space exhausted: RLIMIT_AS, vm.max_map_count), the constructor
+// throws std::system_error with the errno (ENOMEM), as std::thread does when it cannot
+// start; a goroutine's stack failing instead ends the program ("fatal error: out of
+// memory allocating a goroutine stack").
 #pragma once
 
 #include <cstddef>

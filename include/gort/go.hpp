@@ -13,7 +13,9 @@
 // goroutine exists; WaitGroup::go and Group::go make the same check.
 //
 // A goroutine that has not started yet holds no stack; it gets one from a warm pool
-// when it first runs.  Scheduling is cooperative: a goroutine runs until it blocks,
+// when it first runs (if none can be reserved: "fatal error: out of memory allocating
+// a goroutine stack", exit status 2).  If the goroutine's record or frame cannot be
+// allocated, go throws std::bad_alloc and no goroutine exists.  Scheduling is cooperative: a goroutine runs until it blocks,
 // yields or returns.  An exception that escapes it is an unrecovered panic (panic.hpp).
 #pragma once
 
