@@ -261,7 +261,7 @@ PollDesc* poll_open(int fd) {
     netpoll_lastpoll.store(nanotime(), std::memory_order_relaxed);
     g_inited.store(true, std::memory_order_seq_cst);
     // A timer sleeper that went to sleep on its note goes back to sleep in the poller.
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (sched.timer_sleeper != nullptr) wake_timer_sleeper_locked(sched.timer_sleeper);
   });
   PollDesc* pd = pool_get();
@@ -270,7 +270,7 @@ PollDesc* poll_open(int fd) {
     return nullptr;
   }
   {
-    std::lock_guard<Lock> lk(pd->lock);
+    LockGuard lk(pd->lock);
     pd->fd = fd;
     pd->rd = pd->wd = 0;
     pd->closing.store(false, std::memory_order_relaxed);
@@ -290,7 +290,7 @@ PollDesc* poll_open(int fd) {
 
 void poll_evict(PollDesc* pd) {
   {
-    std::lock_guard<Lock> lk(pd->lock);
+    LockGuard lk(pd->lock);
     if (pd->closing.load(std::memory_order_relaxed)) return;
     pd->closing.store(true, std::memory_order_seq_cst);
   }
@@ -301,7 +301,7 @@ void poll_evict(PollDesc* pd) {
 }
 
 void poll_release(PollDesc* pd) {
-  std::lock_guard<Lock> lk(pd->lock);
+  LockGuard lk(pd->lock);
   if (pd->rg.load(std::memory_order_seq_cst) > kPdWait || pd->wg.load(std::memory_order_seq_cst) > kPdWait)
     fatal("netpoll: descriptor released while a goroutine waits on it");
   deltimer(&pd->rt);
@@ -334,7 +334,7 @@ void poll_set_deadline(PollDesc* pd, std::int64_t deadline, int mode) {
   bool wake_r = false;
   bool wake_w = false;
   {
-    std::lock_guard<Lock> lk(pd->lock);
+    LockGuard lk(pd->lock);
     if (pd->closing.load(std::memory_order_relaxed)) return;
     const std::int64_t now = nanotime();
     if (mode == kPollRead || mode == kPollRead + kPollWrite) wake_r = set_one_deadline(pd, kPollRead, deadline, now);

@@ -47,8 +47,7 @@ struct GList;
 void injectglist(GList& list);
 
 // Wakes the M sleeping for timers (sched.timer_sleeper), on its note or in the poller.
-// sched.lock held.
-void wake_timer_sleeper_locked(M* sleeper);
+void wake_timer_sleeper_locked(M* sleeper) GORT_REQUIRES(sched.lock);
 
 // A timer sleeper's deadline when only I/O (or a wake-up) can end its sleep.
 constexpr std::int64_t kNoWakeDeadline = INT64_MAX;

@@ -149,7 +149,7 @@ void wake_for_timer(std::int64_t when) {
   std::int64_t until = sched.timer_sleep_until.load(std::memory_order_seq_cst);
   if (until != 0) {
     if (when < until) {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       if (sched.timer_sleeper != nullptr) wake_timer_sleeper_locked(sched.timer_sleeper);
     }
     return;

@@ -105,7 +105,10 @@ void trace_event(M* m, TraceKind kind, std::uint64_t goid, std::uint8_t arg, std
   g_foreign.events.push_back(e);
 }
 
-void trace_flush() {
+// Reads sched.allm without sched.lock, so the analysis is off: the process is ending
+// (fatal, panic, SIGQUIT) with the world frozen, and a fatal error may be reported by
+// an M that holds sched.lock already (checkdead), which taking it here would deadlock.
+void trace_flush() GORT_NO_THREAD_SAFETY_ANALYSIS {
   if (!g_tracing) return;
   g_tracing = false;
   std::FILE* f = std::fopen(g_path.c_str(), "w");
@@ -137,6 +140,7 @@ void trace_flush() {
 void trace_finish() {
   if (!g_tracing) return;
   trace_flush();
+  LockGuard lk(sched.lock);  // uncontended: every M has stopped
   for (M* m : sched.allm) {
     delete m->trace;
     m->trace = nullptr;
