@@ -226,8 +226,8 @@ void deadline_fired(timer* t, std::int64_t) {
   if (Waiter* w = unblock(pd, kMode, false)) w->ready();
 }
 
-// Under pd->lock.  Returns true if the new deadline has already passed.
-bool set_one_deadline(PollDesc* pd, int mode, std::int64_t deadline, std::int64_t now) {
+// Returns true if the new deadline has already passed.
+bool set_one_deadline(PollDesc* pd, int mode, std::int64_t deadline, std::int64_t now) GORT_REQUIRES(pd->lock) {
   timer& t = mode == kPollRead ? pd->rt : pd->wt;
   std::atomic<bool>& expired = mode == kPollRead ? pd->rd_expired : pd->wd_expired;
   deltimer(&t);  // waits for a firing in flight: the old deadline is gone for good

@@ -1244,9 +1244,11 @@ bool Waiter::park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cance
   return true;
 }
 
-bool Waiter::park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) {
+// The analysis cannot follow the release: the lock travels as unlockf's void* argument
+// and is unlocked by the next context on this thread, after the switch (gopark).
+bool Waiter::park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) GORT_NO_THREAD_SAFETY_ANALYSIS {
   return park(
-      [](G*, void* l) {
+      [](G*, void* l) GORT_NO_THREAD_SAFETY_ANALYSIS {
         static_cast<Lock*>(l)->unlock();
         return true;
       },

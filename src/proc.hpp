@@ -88,7 +88,7 @@ struct Waiter {
   // Returns false only for a goroutine whose park teardown cancelled (see gopark).
   bool park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg);
   // The common case: the waiter is findable under one Lock.
-  bool park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg);
+  bool park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) GORT_RELEASE(lock);
   void ready();
 };
 
