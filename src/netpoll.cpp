@@ -66,9 +66,9 @@ constexpr std::uint32_t kChunkSize = 1u << kChunkBits;   // 256 PollDescs a chun
 constexpr std::uint32_t kMaxChunks = 1u << 16;           // 16M descriptors at once
 
 std::atomic<PollDesc*> g_chunks[kMaxChunks];
-std::mutex g_pool_lock;
-PollDesc* g_free = nullptr;           // g_pool_lock
-std::uint32_t g_nchunks = 0;          // g_pool_lock
+Lock g_pool_lock;
+PollDesc* g_free GORT_GUARDED_BY(g_pool_lock) = nullptr;
+std::uint32_t g_nchunks GORT_GUARDED_BY(g_pool_lock) = 0;
 std::atomic<bool> g_inited{false};
 std::once_flag g_init_once;
 std::atomic<std::int32_t> g_waiters{0};
@@ -87,7 +87,7 @@ PollDesc* from_tag(std::uint64_t tag) {
 }
 
 PollDesc* pool_get() {
-  std::lock_guard<std::mutex> lk(g_pool_lock);
+  LockGuard lk(g_pool_lock);
   if (g_free == nullptr) {
     if (g_nchunks == kMaxChunks) return nullptr;
     auto* chunk = new PollDesc[kChunkSize];
@@ -105,7 +105,7 @@ PollDesc* pool_get() {
 }
 
 void pool_put(PollDesc* pd) {
-  std::lock_guard<std::mutex> lk(g_pool_lock);
+  LockGuard lk(g_pool_lock);
   pd->link = g_free;
   g_free = pd;
 }
