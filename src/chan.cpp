@@ -143,6 +143,7 @@ void chan_release(hchan* c) noexcept {
 void chan_free(hchan* c) noexcept {
   if (!c->recvq.empty() || !c->sendq.empty()) fatal("chan: last handle released while a party waits on it");
   if (c->destroy != nullptr) {
+    LockGuard lk(c->lock);  // no handle is left, so nobody contends: one rule for recvx
     const std::size_t n = c->qcount.load(std::memory_order_relaxed);
     for (std::size_t i = 0, x = c->recvx; i < n; ++i) {
       c->destroy(c->chanbuf(x));

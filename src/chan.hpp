@@ -138,12 +138,14 @@ struct waitq {
 // the header; freed with the last handle (refs).
 struct hchan {
   [[no_unique_address]] LiveCounted<LiveKind::kChannels> live;
-  Lock lock;                              // guards every field marked "lock"
+  Lock lock;                              // guards the fields GORT_GUARDED_BY it, and more:
   std::atomic<std::uint32_t> closed{0};   // lock to write (0 -> 1, release); read lock-free
   std::atomic<std::size_t> qcount{0};     // lock to write; values in buf; read lock-free
   const std::size_t dataqsiz;             // immutable: capacity of buf (0: unbuffered)
-  std::size_t sendx = 0;                  // lock: next slot to fill
-  std::size_t recvx = 0;                  // lock: next slot to drain
+  std::size_t sendx GORT_GUARDED_BY(lock) = 0;  // next slot to fill
+  std::size_t recvx GORT_GUARDED_BY(lock) = 0;  // next slot to drain
+  // Changed under lock; not GORT_GUARDED_BY it because full() and empty() read
+  // waitq::empty() lock-free (an atomic load).
   waitq recvq;                            // lock: blocked receivers
   waitq sendq;                            // lock: blocked senders
   unsigned char* const buf;               // immutable pointer; slots under lock
@@ -232,12 +234,12 @@ void chan_free(hchan* c) noexcept;
 // Pieces of chansend/chanrecv that selectgo reuses (chan.cpp).
 
 // Under c->lock: puts *ep in the buffer (qcount < dataqsiz).
-void buf_send(hchan* c, void* ep) noexcept;
+void buf_send(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock);
 // Under c->lock: takes the oldest buffered value into raw storage ep (qcount > 0).
-void buf_recv(hchan* c, void* ep) noexcept;
+void buf_recv(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock);
 // sg was just dequeued from c->sendq (under c->lock).  Call with c->lock held: for a
 // buffered channel the head value goes to ep and sg's value takes its slot.
-void recv_from_sender_locked(hchan* c, Sudog* sg, void* ep) noexcept;
+void recv_from_sender_locked(hchan* c, Sudog* sg, void* ep) noexcept GORT_REQUIRES(c->lock);
 // After the locks are released: finishes a receive from sg (the unbuffered copy) and
 // wakes it.
 void recv_from_sender_finish(hchan* c, Sudog* sg, void* ep) noexcept;

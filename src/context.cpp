@@ -180,7 +180,7 @@ struct ContextNode {
   ContextNode* const parent;            // immutable; null under background().  Holds a weak unit
   ContextNode* prev = nullptr;          // parent->mu while registered and the parent is live;
   ContextNode* next = nullptr;          //   then the parent's canceller's alone
-  ContextNode* children = nullptr;      // mu: head of the child list; taken by cancel_one
+  ContextNode* children GORT_GUARDED_BY(mu) = nullptr;  // head of the child list; taken by cancel_one
   std::atomic<hchan*> done{nullptr};    // mu to write, once (release); the kept done channel, freed with n
   const std::int64_t deadline;          // immutable: ns on Clock's epoch, or kNoDeadline
 
@@ -208,12 +208,16 @@ void release_weak(ContextNode* n) noexcept {
     // Its last weak unit is gone, so no list holds it and no child links to it: the
     // child list of a live parent holds a unit of each member (a cancelled parent's
     // list was detached by its canceller, which leaves `registered` as it was), and a
-    // child holds a unit of its parent.
-    GORT_CHECK(!(n->registered && p != nullptr && p->state.load(std::memory_order_relaxed) == kLive) &&
-                   n->children == nullptr && (n->strong.load(std::memory_order_relaxed) & ~kDoneRef) == 0,
-               "context: node %p freed while on its live parent's list (%d), with children (%p) or %u observers",
-               static_cast<void*>(n), n->registered, static_cast<void*>(n->children),
-               n->strong.load(std::memory_order_relaxed) & ~kDoneRef);
+    // child holds a unit of its parent.  (Nobody else can take n->mu now: the check
+    // takes it only because `children` is read under it everywhere.)
+    if constexpr (kDebugChecks) {
+      LockGuard lk(n->mu);
+      GORT_CHECK(!(n->registered && p != nullptr && p->state.load(std::memory_order_relaxed) == kLive) &&
+                     n->children == nullptr && (n->strong.load(std::memory_order_relaxed) & ~kDoneRef) == 0,
+                 "context: node %p freed while on its live parent's list (%d), with children (%p) or %u observers",
+                 static_cast<void*>(n), n->registered, static_cast<void*>(n->children),
+                 n->strong.load(std::memory_order_relaxed) & ~kDoneRef);
+    }
     if (n->has_timer) {
       // The goroutine fire_deadline started may drop the last unit before fire_deadline
       // returned: deltimer waits for that delivery to let go of the timer.
@@ -368,7 +372,7 @@ RecvChan<Done> make_done(ContextNode* n) {
   // makes one), and the lock is not needed to say so.
   if ((n->state.load(std::memory_order_acquire) & kFinished) != 0 && n->done.load(std::memory_order_acquire) == nullptr)
     return closed_done();
-  std::lock_guard<Lock> lk(n->mu);
+  LockGuard lk(n->mu);
   if (hchan* c = n->done.load(std::memory_order_relaxed)) return done_handle(c);  // made meanwhile
   if (n->state.load(std::memory_order_relaxed) != kLive) return closed_done();
   hchan* c = makechan(&ChanElem<Done>::type, 0);  // refs 1: the node's own
@@ -488,7 +492,7 @@ ContextNode* new_child(const Context& parent_ctx, std::int64_t dl, std::uint32_t
     dn->t.on_discard = discard_deadline;
     dn->t.arg = n;
     // Under mu: a parent cancelled meanwhile has cancelled n, and then nothing arms.
-    std::lock_guard<Lock> lk(n->mu);
+    LockGuard lk(n->mu);
     if (n->state.load(std::memory_order_relaxed) == kLive) {
       retain_weak(n);  // the armed unit
       addtimer(&dn->t, dl);
@@ -519,7 +523,7 @@ void context_cancel(const Context& ctx) noexcept {
 std::size_t context_child_count(const Context& ctx) {
   ContextNode* n = ContextNode::of(ctx);
   if (n == nullptr) return 0;
-  std::lock_guard<Lock> lk(n->mu);
+  LockGuard lk(n->mu);
   std::size_t k = 0;
   for (ContextNode* c = n->children; c != nullptr; c = c->next) ++k;
   return k;

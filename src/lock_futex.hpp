@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include <gort/detail/thread_annotations.hpp>
+
 #include "os.hpp"
 
 namespace gort::detail {
@@ -46,19 +48,20 @@ namespace gort::detail {
 // 0 unlocked, 1 locked, 2 locked with sleepers.  Unlike std::mutex it may be unlocked
 // by another context than the one that locked it (gopark hands the unlock to the
 // next goroutine on the thread), and it is made of atomics, so TSan sees its
-// happens-before edges across fibers.
-class Lock {
+// happens-before edges across fibers.  It is a capability for clang's thread-safety
+// analysis: fields it guards are GORT_GUARDED_BY it, and the compiler checks them.
+class GORT_CAPABILITY("mutex") Lock {
  public:
-  void lock() {
+  void lock() GORT_ACQUIRE() {
     std::uint32_t c = 0;
     if (key_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
     lock_slow();
   }
-  bool try_lock() {
+  bool try_lock() GORT_TRY_ACQUIRE(true) {
     std::uint32_t c = 0;
     return key_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed);
   }
-  void unlock() {
+  void unlock() GORT_RELEASE() {
     if (key_.exchange(0, std::memory_order_release) == 2) futex_wake(&key_, 1);
   }
 
@@ -80,6 +83,19 @@ class Lock {
   static constexpr int kLooks = 4;            // Go's active_spin
   static constexpr int kPausesPerLook = 30;   // Go's active_spin_cnt; 4 x 30: ~0.5-1 us in all
   std::atomic<std::uint32_t> key_{0};
+};
+
+// Holds a Lock for a scope.  std::lock_guard would do the same, but libstdc++'s is not
+// annotated, so the analysis would not know that the scope holds the lock.
+class GORT_SCOPED_CAPABILITY LockGuard {
+ public:
+  explicit LockGuard(Lock& l) GORT_ACQUIRE(l) : l_(l) { l_.lock(); }
+  ~LockGuard() GORT_RELEASE() { l_.unlock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+
+ private:
+  Lock& l_;
 };
 
 }  // namespace gort::detail

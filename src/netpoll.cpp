@@ -66,9 +66,9 @@ constexpr std::uint32_t kChunkSize = 1u << kChunkBits;   // 256 PollDescs a chun
 constexpr std::uint32_t kMaxChunks = 1u << 16;           // 16M descriptors at once
 
 std::atomic<PollDesc*> g_chunks[kMaxChunks];
-std::mutex g_pool_lock;
-PollDesc* g_free = nullptr;           // g_pool_lock
-std::uint32_t g_nchunks = 0;          // g_pool_lock
+Lock g_pool_lock;
+PollDesc* g_free GORT_GUARDED_BY(g_pool_lock) = nullptr;
+std::uint32_t g_nchunks GORT_GUARDED_BY(g_pool_lock) = 0;
 std::atomic<bool> g_inited{false};
 std::once_flag g_init_once;
 std::atomic<std::int32_t> g_waiters{0};
@@ -87,7 +87,7 @@ PollDesc* from_tag(std::uint64_t tag) {
 }
 
 PollDesc* pool_get() {
-  std::lock_guard<std::mutex> lk(g_pool_lock);
+  LockGuard lk(g_pool_lock);
   if (g_free == nullptr) {
     if (g_nchunks == kMaxChunks) return nullptr;
     auto* chunk = new PollDesc[kChunkSize];
@@ -105,7 +105,7 @@ PollDesc* pool_get() {
 }
 
 void pool_put(PollDesc* pd) {
-  std::lock_guard<std::mutex> lk(g_pool_lock);
+  LockGuard lk(g_pool_lock);
   pd->link = g_free;
   g_free = pd;
 }
@@ -226,8 +226,8 @@ void deadline_fired(timer* t, std::int64_t) {
   if (Waiter* w = unblock(pd, kMode, false)) w->ready();
 }
 
-// Under pd->lock.  Returns true if the new deadline has already passed.
-bool set_one_deadline(PollDesc* pd, int mode, std::int64_t deadline, std::int64_t now) {
+// Returns true if the new deadline has already passed.
+bool set_one_deadline(PollDesc* pd, int mode, std::int64_t deadline, std::int64_t now) GORT_REQUIRES(pd->lock) {
   timer& t = mode == kPollRead ? pd->rt : pd->wt;
   std::atomic<bool>& expired = mode == kPollRead ? pd->rd_expired : pd->wd_expired;
   deltimer(&t);  // waits for a firing in flight: the old deadline is gone for good
@@ -261,7 +261,7 @@ PollDesc* poll_open(int fd) {
     netpoll_lastpoll.store(nanotime(), std::memory_order_relaxed);
     g_inited.store(true, std::memory_order_seq_cst);
     // A timer sleeper that went to sleep on its note goes back to sleep in the poller.
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (sched.timer_sleeper != nullptr) wake_timer_sleeper_locked(sched.timer_sleeper);
   });
   PollDesc* pd = pool_get();
@@ -270,7 +270,7 @@ PollDesc* poll_open(int fd) {
     return nullptr;
   }
   {
-    std::lock_guard<Lock> lk(pd->lock);
+    LockGuard lk(pd->lock);
     pd->fd = fd;
     pd->rd = pd->wd = 0;
     pd->closing.store(false, std::memory_order_relaxed);
@@ -290,7 +290,7 @@ PollDesc* poll_open(int fd) {
 
 void poll_evict(PollDesc* pd) {
   {
-    std::lock_guard<Lock> lk(pd->lock);
+    LockGuard lk(pd->lock);
     if (pd->closing.load(std::memory_order_relaxed)) return;
     pd->closing.store(true, std::memory_order_seq_cst);
   }
@@ -301,7 +301,7 @@ void poll_evict(PollDesc* pd) {
 }
 
 void poll_release(PollDesc* pd) {
-  std::lock_guard<Lock> lk(pd->lock);
+  LockGuard lk(pd->lock);
   if (pd->rg.load(std::memory_order_seq_cst) > kPdWait || pd->wg.load(std::memory_order_seq_cst) > kPdWait)
     fatal("netpoll: descriptor released while a goroutine waits on it");
   deltimer(&pd->rt);
@@ -334,7 +334,7 @@ void poll_set_deadline(PollDesc* pd, std::int64_t deadline, int mode) {
   bool wake_r = false;
   bool wake_w = false;
   {
-    std::lock_guard<Lock> lk(pd->lock);
+    LockGuard lk(pd->lock);
     if (pd->closing.load(std::memory_order_relaxed)) return;
     const std::int64_t now = nanotime();
     if (mode == kPollRead || mode == kPollRead + kPollWrite) wake_r = set_one_deadline(pd, kPollRead, deadline, now);

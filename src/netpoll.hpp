@@ -64,9 +64,9 @@ struct PollDesc {
   std::atomic<bool> wd_expired{false};
   std::atomic<std::uint32_t> gen{0};    // bumped when the descriptor is released
   Lock lock;                            // deadline setters, evict and release
-  int fd = -1;                          // lock
-  std::int64_t rd = 0;                  // lock: read deadline, nanotime; 0 none
-  std::int64_t wd = 0;                  // lock: write deadline
+  int fd GORT_GUARDED_BY(lock) = -1;
+  std::int64_t rd GORT_GUARDED_BY(lock) = 0;  // read deadline, nanotime; 0 none
+  std::int64_t wd GORT_GUARDED_BY(lock) = 0;  // write deadline
   timer rt;                             // armed while rd is in the future
   timer wt;
   PollDesc* link = nullptr;             // the pool's free list

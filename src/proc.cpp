@@ -85,7 +85,7 @@ constexpr int kMaxProcs = 1024;                  // Go's _MaxGomaxprocs on 64-bi
 // a scheduling round of a busy P is microseconds; 1 ms is the accuracy gort promises.
 constexpr std::int64_t kBusyPTimerGrace = 1000000;
 
-std::int64_t g_next_mid = 0;  // sched.lock
+std::int64_t g_next_mid GORT_GUARDED_BY(sched.lock) = 0;
 
 // ------------------------------------------------------------------ helpers
 
@@ -106,7 +106,7 @@ inline void counter_add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
 // ------------------------------------------------------------ global run queue
 // All under sched.lock.
 
-void globrunqput(G* gp) {
+void globrunqput(G* gp) GORT_REQUIRES(sched.lock) {
   gp->schedlink = nullptr;
   if (sched.runq_tail != nullptr)
     sched.runq_tail->schedlink = gp;
@@ -116,7 +116,7 @@ void globrunqput(G* gp) {
   sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-void globrunqputbatch(G* head, G* tail, std::int32_t n) {
+void globrunqputbatch(G* head, G* tail, std::int32_t n) GORT_REQUIRES(sched.lock) {
   tail->schedlink = nullptr;
   if (sched.runq_tail != nullptr)
     sched.runq_tail->schedlink = head;
@@ -126,7 +126,7 @@ void globrunqputbatch(G* head, G* tail, std::int32_t n) {
   sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-G* globrunqpop() {
+G* globrunqpop() GORT_REQUIRES(sched.lock) {
   G* gp = sched.runq_head;
   if (gp == nullptr) return nullptr;
   sched.runq_head = gp->schedlink;
@@ -138,7 +138,7 @@ G* globrunqpop() {
 void runqput(P* p, G* gp, bool next);
 
 // Takes a fair share of the global queue into p's local queue; returns one to run.
-G* globrunqget(P* p, std::int32_t max) {
+G* globrunqget(P* p, std::int32_t max) GORT_REQUIRES(sched.lock) {
   std::int32_t size = sched.runq_size.load(std::memory_order_relaxed);
   if (size == 0) return nullptr;
   std::int32_t n = std::min(size, size / sched.gomaxprocs + 1);
@@ -167,7 +167,7 @@ void runqput(P* p, G* gp, bool next) {
     // where it runs soon, rather than behind everything in the global queue.
     for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->schedlink = batch[i + 1];
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       globrunqputbatch(batch[0], batch[n - 1], static_cast<std::int32_t>(n));
     }
     gp = left;
@@ -179,7 +179,7 @@ void runqput(P* p, G* gp, bool next) {
 // then, runnext (unless it has had its streak), the ring, then the global queue.
 G* runq_next_local(P* p) {
   if (p->schedtick.load(std::memory_order_relaxed) % kGlobalCheckTicks == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (G* gp = globrunqget(p, 1)) return gp;
   }
   bool from_runnext = false;
@@ -188,7 +188,7 @@ G* runq_next_local(P* p) {
   p->runnext_streak = from_runnext ? p->runnext_streak + 1 : 0;
   if (gp != nullptr) return gp;
   if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     return globrunqget(p, 0);
   }
   return nullptr;
@@ -197,7 +197,7 @@ G* runq_next_local(P* p) {
 // ------------------------------------------------------- idle Ps and Ms
 // Under sched.lock.
 
-void pidleput(P* p) {
+void pidleput(P* p) GORT_REQUIRES(sched.lock) {
   GORT_CHECK_SCHED_LOCKED(p->m == nullptr, "pidleput: P %d still held by M %lld", p->id,
                           static_cast<long long>(p->m.load(std::memory_order_relaxed)->id));
   // Go's "pidleput: P has non-empty run queue": only its owner queues on a P, and the
@@ -214,7 +214,7 @@ void pidleput(P* p) {
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
 }
 
-P* pidleget() {
+P* pidleget() GORT_REQUIRES(sched.lock) {
   P* p = sched.pidle;
   if (p != nullptr) {
     GORT_CHECK_SCHED_LOCKED(p->status.load(std::memory_order_relaxed) == PStatus::kIdle && p->m == nullptr,
@@ -229,13 +229,13 @@ P* pidleget() {
   return p;
 }
 
-void mput(M* m) {
+void mput(M* m) GORT_REQUIRES(sched.lock) {
   m->schedlink = sched.midle;
   sched.midle = m;
   ++sched.nmidle;
 }
 
-void mremove(M* m) {  // m may or may not be on the list
+void mremove(M* m) GORT_REQUIRES(sched.lock) {  // m may or may not be on the list
   for (M** link = &sched.midle; *link != nullptr; link = &(*link)->schedlink) {
     if (*link == m) {
       *link = m->schedlink;
@@ -247,7 +247,7 @@ void mremove(M* m) {  // m may or may not be on the list
 
 // An idle M to hand a P to.  The timer sleeper only if no other M is idle: taking it
 // leaves nobody asleep for the timers of the Ps that stay idle.
-M* mget() {
+M* mget() GORT_REQUIRES(sched.lock) {
   M** link = &sched.midle;
   if (*link != nullptr && *link == sched.timer_sleeper && (*link)->schedlink != nullptr) link = &(*link)->schedlink;
   M* m = *link;
@@ -292,7 +292,7 @@ Stack g_stack(const G* gp) {
   return Stack{gp->stack_lo, gp->stack_lo + sched.stack_size, gp->stack_guarded};
 }
 
-GChunk* new_gchunk_locked() {
+GChunk* new_gchunk_locked() GORT_REQUIRES(sched.lock) {
   auto* c = new GChunk;
   c->next = sched.gchunks;
   sched.gchunks = c;
@@ -310,13 +310,13 @@ G* carve(GChunk* c) {
 // from a shared chunk under sched.lock.
 G* malg(P* p) {
   if (p == nullptr) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     GChunk*& c = sched.foreign_gchunk;
     if (c == nullptr || c->used.load(std::memory_order_relaxed) == GChunk::kGs) c = new_gchunk_locked();
     return carve(c);
   }
   if (p->gchunk == nullptr || p->gchunk->used.load(std::memory_order_relaxed) == GChunk::kGs) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     p->gchunk = new_gchunk_locked();
   }
   return carve(p->gchunk);
@@ -324,7 +324,7 @@ G* malg(P* p) {
 
 G* gfget(P* p) {
   if (p == nullptr) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     G* gp = sched.gfree;
     if (gp != nullptr) {
       sched.gfree = gp->schedlink;
@@ -333,7 +333,7 @@ G* gfget(P* p) {
     return gp;
   }
   if (p->gfree == nullptr && sched.gfree_count.load(std::memory_order_relaxed) > 0) {  // peek; rechecked under the lock
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     while (p->gfree_count < kGfreeBatch && sched.gfree != nullptr) {
       G* gp = sched.gfree;
       sched.gfree = gp->schedlink;
@@ -354,7 +354,7 @@ G* gfget(P* p) {
 void gfput(P* p, G* gp) {
   casgstatus(gp, GStatus::kDead, GStatus::kIdle);
   if (p == nullptr) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     gp->schedlink = sched.gfree;
     sched.gfree = gp;
     ++sched.gfree_count;
@@ -363,7 +363,7 @@ void gfput(P* p, G* gp) {
   gp->schedlink = p->gfree;
   p->gfree = gp;
   if (++p->gfree_count >= kGfreeLocalMax) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     while (p->gfree_count > kGfreeBatch) {
       G* g = p->gfree;
       p->gfree = g->schedlink;
@@ -514,7 +514,7 @@ void mstart(M* m) {
   setm(m);
   ensure_signal_stack();
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     acquirep(m, m->nextp);
     m->nextp = nullptr;
   }
@@ -526,16 +526,17 @@ void mstart(M* m) {
 void newm(P* p, bool spinning) {
   M* m = new M;
   m->spinning = spinning;
-  m->nextp = p;
   // Under the lock: the M is counted in allm (checkdead, teardown) from the moment its
   // thread exists, and `thread` is written before anyone can join it.
-  std::unique_lock<std::mutex> lk(sched.lock);
+  sched.lock.lock();
+  m->nextp = p;
   m->id = g_next_mid++;
   m->fastrand = static_cast<std::uint32_t>(m->id) * 0x9E3779B9u + 1;
   sched.allm.push_back(m);
   int err;
   try {
     m->thread = std::thread(mstart, m);
+    sched.lock.unlock();
     return;
   } catch (const std::system_error& e) {
     err = e.code().value();
@@ -547,7 +548,7 @@ void newm(P* p, bool spinning) {
   // would otherwise wait its full timeout for it.
   sched.nfrozen.fetch_add(1, std::memory_order_seq_cst);
   const std::size_t have = sched.allm.size() + 1;  // the Ms and sysmon
-  lk.unlock();  // the report takes sched.lock to list the goroutines
+  sched.lock.unlock();  // the report takes sched.lock to list the goroutines
   fatal_newosproc(err, have);
 }
 
@@ -556,7 +557,7 @@ void newm(P* p, bool spinning) {
 void startm(P* p, bool spinning) {
   M* nm;
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (p == nullptr) {
       p = pidleget();
       if (p == nullptr) {
@@ -585,7 +586,7 @@ void stopm(M* m) {
   GORT_CHECK(m->p == nullptr, "stopm: M %lld holds P %d", static_cast<long long>(m->id), m->p->id);
   GORT_CHECK(!m->spinning, "stopm: M %lld is spinning", static_cast<long long>(m->id));
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     mput(m);
     if (sched.abandoning.load(std::memory_order_relaxed))
       sched.teardown_note.wakeup();  // the driver counts idle Ms
@@ -594,7 +595,7 @@ void stopm(M* m) {
   }
   m->park.sleep();
   m->park.clear();
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   if (m->nextp != nullptr) {  // startm took us off the idle list and handed us a P
     acquirep(m, m->nextp);
     m->nextp = nullptr;
@@ -604,7 +605,7 @@ void stopm(M* m) {
 }
 
 // Under sched.lock: m woke; it is no longer the timer sleeper (unless replaced already).
-void leave_timer_sleeper_locked(M* m) {
+void leave_timer_sleeper_locked(M* m) GORT_REQUIRES(sched.lock) {
   if (sched.timer_sleeper != m) return;
   sched.timer_sleeper = nullptr;
   sched.timer_sleep_until.store(0, std::memory_order_release);
@@ -627,7 +628,7 @@ void leave_timer_sleeper_locked(M* m) {
 bool sleep_for_timers(M* m, std::int64_t when) {
   const bool polls = netpoll_inited();
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (M* other = sched.timer_sleeper) {
       if (sched.timer_sleep_until.load(std::memory_order_relaxed) <= when) return false;
       sched.timer_sleeper = nullptr;  // it sleeps too long: this M replaces it
@@ -642,7 +643,7 @@ bool sleep_for_timers(M* m, std::int64_t when) {
     sched.timer_sleep_until.store(when, std::memory_order_seq_cst);
   }
   if (std::int64_t next = earliest_timer(); next != 0 && next < when) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (sched.timer_sleeper == m) {
       when = next;
       sched.timer_sleep_until.store(when, std::memory_order_seq_cst);
@@ -654,7 +655,7 @@ bool sleep_for_timers(M* m, std::int64_t when) {
     GList ready = netpoll(delay);
     netpoll_lastpoll.store(nanotime(), std::memory_order_seq_cst);
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       leave_timer_sleeper_locked(m);
       m->sleeps_in_netpoll = false;
       if (ready.n > 0 && !sched.abandoning.load(std::memory_order_relaxed))
@@ -668,7 +669,7 @@ bool sleep_for_timers(M* m, std::int64_t when) {
   std::int64_t ns = when - nanotime();
   if (ns > 0) m->park.sleep_for(ns);
   m->park.clear();
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   leave_timer_sleeper_locked(m);
   if (m->nextp != nullptr) {
     acquirep(m, m->nextp);
@@ -752,7 +753,7 @@ G* find_runnable(M* m) {
       if (sched.freezing.load(std::memory_order_acquire)) freeze_park();  // a fatal report is printing
       if (sched.exiting.load(std::memory_order_acquire)) return nullptr;
       if (m->p != nullptr && m != sched.teardown_driver) {
-        std::lock_guard<std::mutex> lk(sched.lock);
+        LockGuard lk(sched.lock);
         pidleput(releasep(m));
       }
       if (m->spinning) {
@@ -770,7 +771,7 @@ G* find_runnable(M* m) {
       // timers anyway (their goroutines go to the global queue) and sleep again.
       P* got;
       {
-        std::lock_guard<std::mutex> lk(sched.lock);
+        LockGuard lk(sched.lock);
         got = pidleget();
         if (got != nullptr) acquirep(m, got);
       }
@@ -814,7 +815,7 @@ G* find_runnable(M* m) {
     // Nothing local or to steal: the global queue, else give up the P.
     G* from_global = nullptr;
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       if (sched.abandoning.load(std::memory_order_relaxed)) continue;
       if (sched.runq_size.load(std::memory_order_relaxed) > 0) from_global = globrunqget(p, 0);
       if (from_global == nullptr) pidleput(releasep(m));
@@ -834,7 +835,7 @@ G* find_runnable(M* m) {
         if (other->runq.empty()) continue;
         P* got;
         {
-          std::lock_guard<std::mutex> lk(sched.lock);
+          LockGuard lk(sched.lock);
           got = pidleget();
         }
         if (got != nullptr) {
@@ -845,7 +846,7 @@ G* find_runnable(M* m) {
         break;
       }
       if (m->p != nullptr) continue;
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
         if (P* got = pidleget()) {
           acquirep(m, got);
@@ -934,7 +935,7 @@ void goroutine_entry(void* transfer, void*) {
   if (gp->is_main && goexited) {
     // Go: main's Goexit ends main without ending the program; when every other
     // goroutine is gone too, checkdead reports it.
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     gp->is_main = false;
     sched.main_goexited = true;
   }
@@ -954,7 +955,7 @@ void begin_teardown(M* m) {
   // none inside blocking().
   for (;;) {
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       sched.teardown_note.clear();
       if (sched.nmidle == static_cast<std::int32_t>(sched.allm.size()) - 1 &&
           sched.nmsyscall.load(std::memory_order_seq_cst) == 0)
@@ -966,19 +967,19 @@ void begin_teardown(M* m) {
   // The world is stopped.  Queues are now just sets of runnable Gs, all in allgs.
   for (P* p : sched.allp) p->runq.clear();
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     sched.runq_head = sched.runq_tail = nullptr;
     sched.runq_size.store(0, std::memory_order_relaxed);
   }
   if (m->p == nullptr) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     acquirep(m, pidleget());
   }
   std::vector<G*> gs;
   for (bool progress = true; progress;) {
     progress = false;
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       gs.clear();
       for_each_g(sched.gchunks, [&](G* gp) { gs.push_back(gp); });
     }
@@ -1006,7 +1007,7 @@ void begin_teardown(M* m) {
   // unrecovered panic on another M, racing main's return, or a destructor's), and a
   // thread that had already finished unjoined would be a leak to the sanitizers.
   sysmon_wake();
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   sched.exiting.store(true, std::memory_order_seq_cst);
   for (M* other = sched.midle; other != nullptr; other = other->schedlink) other->park.wakeup();
 }
@@ -1074,7 +1075,7 @@ void injectglist(GList& list) {
     GList global;
     for (std::int32_t i = 0; i < to_global; ++i) global.push(list.pop());
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       globrunqputbatch(global.head, global.tail, global.n);
     }
     for (std::int32_t i = 0; i < to_global && sched.npidle.load(std::memory_order_seq_cst) > 0; ++i)
@@ -1097,7 +1098,7 @@ void goready(G* gp) {
   if (p != nullptr) {
     runqput(p, gp, true);
   } else {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     globrunqput(gp);
   }
   wakep();
@@ -1126,7 +1127,7 @@ void handoffp(P* p) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (sched.runq_size.load(std::memory_order_relaxed) == 0 || sched.abandoning.load(std::memory_order_relaxed)) {
       pidleput(p);
       return;
@@ -1157,7 +1158,7 @@ namespace {
 // On g0, after a goroutine back from blocking() found no P: queue it and sleep.
 void exitsyscall0(M* m, G* gp) {
   casgstatus(gp, GStatus::kSyscall, GStatus::kRunnable, std::memory_order_release);
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   if (sched.abandoning.load(std::memory_order_relaxed)) return;  // the driver finds it
   if (P* p = pidleget()) {
     acquirep(m, p);
@@ -1188,7 +1189,7 @@ void exitsyscall() {
     if (sched.npidle.load(std::memory_order_seq_cst) > 0) {
       P* p;
       {
-        std::lock_guard<std::mutex> lk(sched.lock);
+        LockGuard lk(sched.lock);
         p = pidleget();
         if (p != nullptr) acquirep(m, p);
       }
@@ -1263,9 +1264,11 @@ bool Waiter::park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cance
   return true;
 }
 
-bool Waiter::park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) {
+// The analysis cannot follow the release: the lock travels as unlockf's void* argument
+// and is unlocked by the next context on this thread, after the switch (gopark).
+bool Waiter::park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) GORT_NO_THREAD_SAFETY_ANALYSIS {
   return park(
-      [](G*, void* l) {
+      [](G*, void* l) GORT_NO_THREAD_SAFETY_ANALYSIS {
         static_cast<Lock*>(l)->unlock();
         return true;
       },
@@ -1358,7 +1361,7 @@ void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
   } else {
     sched.foreign_created.fetch_add(1, std::memory_order_relaxed);
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       globrunqput(gp);
     }
     sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
@@ -1403,54 +1406,64 @@ void free_runtime(RunReport& report) {
   // sysmon first: a retake in flight may still be starting an M (newm assigns
   // m->thread after publishing m in allm).
   if (sched.sysmon.joinable()) sched.sysmon.join();
-  for (M* m : sched.allm) {
+  // Nobody else takes sched.lock any more, but the fields it guards are still read and
+  // reset under it: one access rule for them, which the compiler checks.
+  std::vector<M*> allm;
+  {
+    LockGuard lk(sched.lock);
+    allm = sched.allm;
+  }
+  for (M* m : allm) {
     if (m->thread.joinable()) m->thread.join();
   }
   trace_finish();  // every M has stopped writing its buffer; the Ms still exist
-  for (GChunk* c = sched.gchunks; c != nullptr;) {
-    std::uint32_t n = c->used.load(std::memory_order_acquire);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      G* gp = c->at(i);
-      const GStatus st = gp->status.load(std::memory_order_relaxed);
-      if (st != GStatus::kIdle && st != GStatus::kDead)
-        ++report.goroutines_alive;
-      else if (gp->stack_lo != nullptr)
-        ++report.gs_holding_stacks;
-      if (gp->stack_lo != nullptr) stack_free(g_stack(gp));
-      gobuf_release(&gp->sched);
-      gp->~G();
+  {
+    LockGuard lk(sched.lock);
+    for (GChunk* c = sched.gchunks; c != nullptr;) {
+      std::uint32_t n = c->used.load(std::memory_order_acquire);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        G* gp = c->at(i);
+        const GStatus st = gp->status.load(std::memory_order_relaxed);
+        if (st != GStatus::kIdle && st != GStatus::kDead)
+          ++report.goroutines_alive;
+        else if (gp->stack_lo != nullptr)
+          ++report.gs_holding_stacks;
+        if (gp->stack_lo != nullptr) stack_free(g_stack(gp));
+        gobuf_release(&gp->sched);
+        gp->~G();
+      }
+      GChunk* next = c->next;
+      delete c;
+      c = next;
     }
-    GChunk* next = c->next;
-    delete c;
-    c = next;
+    sched.gchunks = nullptr;
+    sched.foreign_gchunk = nullptr;
+    sched.allm.clear();
+    sched.runq_head = sched.runq_tail = nullptr;
+    sched.pidle = nullptr;
+    sched.midle = nullptr;
+    sched.nmidle = 0;
+    sched.timer_sleeper = nullptr;
+    sched.gfree = nullptr;
+    sched.main_goexited = false;
   }
-  sched.gchunks = nullptr;
-  sched.foreign_gchunk = nullptr;
   for (P* p : sched.allp) {
     clear_timers(p);
     p->stackcache.drain();
     delete p;
   }
-  for (M* m : sched.allm) delete m;
+  for (M* m : allm) delete m;
   sched.allp.clear();
-  sched.allm.clear();
-  sched.runq_head = sched.runq_tail = nullptr;
   sched.runq_size = 0;
-  sched.pidle = nullptr;
   sched.npidle = 0;
-  sched.midle = nullptr;
-  sched.nmidle = 0;
-  sched.timer_sleeper = nullptr;
   sched.timer_sleep_until = 0;
   sched.nmspinning = 0;
   sched.nmsyscall = 0;
-  sched.gfree = nullptr;
   sched.gfree_count = 0;
   sched.goidgen = 0;
   sched.foreign_created = 0;
   sched.exited_off_p = 0;
   sched.handoffs = 0;
-  sched.main_goexited = false;
   sched.main_result = 0;
   sched.m0 = nullptr;
   sched.teardown_driver = nullptr;
@@ -1497,16 +1510,16 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   M* m0 = new M;
   m0->is_m0 = true;
   m0->fastrand = 0x2545F491u;
-  m0->id = g_next_mid = 0;
-  ++g_next_mid;
-  sched.allm.push_back(m0);
   sched.m0 = m0;
   m0->tid = os_thread_id();
   m0->eh = this_thread_eh();
   setm(m0);
   acquirep(m0, sched.allp[0]);
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
+    m0->id = g_next_mid = 0;
+    ++g_next_mid;
+    sched.allm.push_back(m0);
     for (int i = procs - 1; i >= 1; --i) pidleput(sched.allp[i]);
   }
   sched.accepting.store(true, std::memory_order_seq_cst);

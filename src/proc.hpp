@@ -39,16 +39,15 @@ bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel = nu
             void* cancel_arg = nullptr);
 
 // Makes a parked goroutine runnable (Go's goready); callable from any thread.
-void goready(G* gp);
+void goready(G* gp) GORT_EXCLUDES(sched.lock);
 // goready's first half, for callers that ready a batch: marks gp runnable; false if it
 // must not be queued (teardown finds it).  Then injectglist queues the batch.
 bool ready_mark(G* gp);
 struct GList;
-void injectglist(GList& list);
+void injectglist(GList& list) GORT_EXCLUDES(sched.lock);
 
 // Wakes the M sleeping for timers (sched.timer_sleeper), on its note or in the poller.
-// sched.lock held.
-void wake_timer_sleeper_locked(M* sleeper);
+void wake_timer_sleeper_locked(M* sleeper) GORT_REQUIRES(sched.lock);
 
 // A timer sleeper's deadline when only I/O (or a wake-up) can end its sleep.
 constexpr std::int64_t kNoWakeDeadline = INT64_MAX;
@@ -63,9 +62,10 @@ void exitsyscall();
 // True if the caller is a goroutine that may park (not inside blocking()).
 bool can_gopark();
 
-// Used by sysmon.cpp.
-void handoffp(P* p);
-void wakep();
+// Used by sysmon.cpp.  These, goready and injectglist take sched.lock themselves, so
+// they EXCLUDE it: the analysis flags a caller that holds it (a Lock is not recursive).
+void handoffp(P* p) GORT_EXCLUDES(sched.lock);
+void wakep() GORT_EXCLUDES(sched.lock);
 std::int64_t count_goroutines();
 
 // Runs at teardown if an M must report a fatal error while holding sched.lock.
@@ -89,7 +89,7 @@ struct Waiter {
   // Returns false only for a goroutine whose park teardown cancelled (see gopark).
   bool park(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel, void* cancel_arg);
   // The common case: the waiter is findable under one Lock.
-  bool park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg);
+  bool park(Lock* lock, WaitReason reason, CancelFn cancel, void* cancel_arg) GORT_RELEASE(lock);
   void ready();
 };
 

@@ -12,9 +12,11 @@
 //   Sched  what is global: the global run queue, idle Ps and Ms, spinning count,
 //      every G record (GChunk list, for dumps and teardown), the counters of stats().
 //
-// Which lock or protocol guards each field is written next to it.  "owner" means the
-// M that currently holds the P (for P fields) or the thread running the M (for M
-// fields); such fields need no lock.
+// Which lock or protocol guards each field is written next to it: GORT_GUARDED_BY for a
+// field that every access reads or writes under the lock (clang's -Wthread-safety
+// checks it); a comment for atomics written under a lock but read without it, and for
+// protocols no annotation can name.  "owner" means the M that currently holds the P
+// (for P fields) or the thread running the M (for M fields); such fields need no lock.
 #pragma once
 
 #include <atomic>
@@ -36,6 +38,7 @@
 namespace gort::detail {
 
 struct G;
+struct GChunk;
 struct M;
 struct P;
 
@@ -96,6 +99,69 @@ using UnlockFn = bool (*)(G* gp, void* arg);
 // then waits for that wake-up to land before resuming the G.
 using CancelFn = bool (*)(G* gp, void* arg);
 
+// What is global.  Defined before G, M and P (which it only points to) so that their
+// fields guarded by sched.lock can say so: GORT_GUARDED_BY(sched.lock).
+struct Sched {
+  // Guards the fields GORT_GUARDED_BY it (the compiler checks them, -Wthread-safety)
+  // and is written by every writer of the atomics marked "lock to write", which are
+  // read without it.  A Lock, not a std::mutex: the runtime's locks are one type, with
+  // one set of annotations.
+  Lock lock;
+  G* runq_head GORT_GUARDED_BY(lock) = nullptr;  // global run queue
+  G* runq_tail GORT_GUARDED_BY(lock) = nullptr;
+  std::atomic<std::int32_t> runq_size{0};     // lock to write; read without
+  P* pidle GORT_GUARDED_BY(lock) = nullptr;   // idle Ps
+  std::atomic<std::int32_t> npidle{0};        // lock to write; read without
+  M* midle GORT_GUARDED_BY(lock) = nullptr;   // idle Ms
+  std::int32_t nmidle GORT_GUARDED_BY(lock) = 0;
+  M* timer_sleeper GORT_GUARDED_BY(lock) = nullptr;  // the idle M sleeping until the next timer
+  std::atomic<std::int64_t> timer_sleep_until{0};  // lock to write: its deadline, 0 if none
+  std::atomic<std::int32_t> nmspinning{0};
+  std::atomic<std::int32_t> nmsyscall{0};     // Ms inside blocking()
+  std::vector<M*> allm GORT_GUARDED_BY(lock);
+  std::vector<P*> allp;                       // fixed while running
+  std::int32_t gomaxprocs = 0;                // fixed while running
+  std::size_t stack_size = 0;                 // fixed while running
+  G* gfree GORT_GUARDED_BY(lock) = nullptr;   // global free Gs
+  std::atomic<std::int32_t> gfree_count{0};   // lock to write; peeked at without it
+  GChunk* gchunks GORT_GUARDED_BY(lock) = nullptr;  // every G of this run lives in one of these
+  GChunk* foreign_gchunk GORT_GUARDED_BY(lock) = nullptr;  // carved by threads without a P
+  std::atomic<std::uint64_t> goidgen{0};
+  std::atomic<std::uint64_t> foreign_created{0};  // goroutines spawned off any P
+  std::atomic<std::uint64_t> exited_off_p{0};     // goroutines that ended with no P (teardown)
+  std::atomic<std::uint64_t> handoffs{0};         // Ps retaken from blocking() by sysmon
+  // Lifecycle.
+  std::atomic<bool> running{false};     // between run()'s start and its return
+  std::atomic<bool> accepting{false};   // go() may create goroutines that will run
+  std::atomic<bool> abandoning{false};  // main returned: stop the world, unwind the rest
+  std::atomic<bool> exiting{false};     // teardown done: every M leaves its loop
+  std::atomic<std::int32_t> foreign_spawning{0};  // go() calls in flight off any P
+  std::atomic<std::int32_t> nthread_waiters{0};   // threads asleep in a gort primitive
+  bool main_goexited GORT_GUARDED_BY(lock) = false;  // main called goexit
+  int main_result = 0;
+  M* m0 = nullptr;
+  M* teardown_driver = nullptr;         // the M that ran main's exit
+  Note teardown_note;                   // the driver waits here for Ms to stop
+  int baseline_threads = 0;             // OS threads not the runtime's, seen at the first run (sanitizers)
+  // sysmon
+  std::thread sysmon;
+  Note sysmon_note;
+  std::atomic<bool> sysmon_wait{false};  // sysmon sleeps until a blocking() call
+  std::atomic<bool> sysmon_exit{false};
+  std::int64_t schedtrace_ns = 0;        // GORT_SCHEDTRACE
+  std::int64_t hogwarn_ns = 0;           // GORT_HOGWARN / Options::hog_warn; 0: off
+  std::atomic<std::uint64_t> hogs{0};    // sysmon: goroutines warned about (stats)
+  // freezetheworld (panic.cpp): a fatal report is being printed; every M parks for
+  // good at its next scheduling point.  Set together with `abandoning`, whose checks
+  // route every M to find_runnable, which parks it.
+  std::atomic<bool> freezing{false};
+  std::atomic<std::int32_t> nfrozen{0};  // Ms parked for good by freezing, holding a P
+  std::timed_mutex sample_lock;          // one sampler of Ms' frames at a time (MSample)
+  std::int64_t start_ns = 0;
+};
+
+extern Sched sched;
+
 struct G {
   Gobuf sched;                            // owner: the G itself, or whoever switches to it
   G* schedlink = nullptr;                 // global run queue / free lists (their locks)
@@ -132,15 +198,15 @@ struct G {
 // and the chunk list doubles as Go's allgs for dumps and teardown.
 struct GChunk {
   static constexpr std::uint32_t kGs = 256;  // ~64 KiB: one allocation per 256 new Gs
-  GChunk* next = nullptr;                    // sched.lock: the list of all chunks
+  GChunk* next GORT_GUARDED_BY(sched.lock) = nullptr;  // the list of all chunks
   std::atomic<std::uint32_t> used{0};        // Gs constructed so far (release: readers see them whole)
   alignas(64) unsigned char storage[kGs * sizeof(G)];
   G* at(std::uint32_t i) { return reinterpret_cast<G*>(storage) + i; }
 };
 
-// Calls f(G*) for every G of this run (Go's forEachG); sched.lock held by the caller.
+// Calls f(G*) for every G of this run (Go's forEachG).
 template <class F>
-void for_each_g(GChunk* chunks, F&& f);
+void for_each_g(GChunk* chunks, F&& f) GORT_REQUIRES(sched.lock);
 
 struct PostSwitch {
   enum class Op : std::uint8_t {
@@ -184,13 +250,13 @@ struct M {
   EhState* eh = nullptr;        // owner: this thread's C++ exception state block
   G* curg = nullptr;            // owner: the running goroutine
   P* p = nullptr;               // owner: attached P
-  P* nextp = nullptr;           // sched.lock: P handed over by startm before wakeup
+  P* nextp GORT_GUARDED_BY(sched.lock) = nullptr;  // P handed over by startm before wakeup
   P* oldp = nullptr;            // owner: the P held before blocking()
   bool spinning = false;        // owner; counted in sched.nmspinning
   bool is_m0 = false;           // the thread that called run()
-  bool sleeps_in_netpoll = false;  // sched.lock: the timer sleeper waits in netpoll, not on park
+  bool sleeps_in_netpoll GORT_GUARDED_BY(sched.lock) = false;  // the timer sleeper waits in netpoll, not on park
   Note park;                    // stopm sleeps here
-  M* schedlink = nullptr;       // sched.lock: idle list
+  M* schedlink GORT_GUARDED_BY(sched.lock) = nullptr;  // idle list
   std::int64_t id = 0;
   long tid = 0;                 // OS thread id, for dumps and tests
   PostSwitch post;              // owner: left by the context that switched away
@@ -221,67 +287,10 @@ struct P {
   G* gfree = nullptr;                          // owner: free Gs, LIFO
   std::int32_t gfree_count = 0;
   GChunk* gchunk = nullptr;                    // owner: chunk new Gs are carved from
-  P* link = nullptr;                           // sched.lock: idle list
+  P* link GORT_GUARDED_BY(sched.lock) = nullptr;  // idle list
   // Counters: written by the owner only (relaxed), summed by stats().
   std::atomic<std::uint64_t> created{0}, exited{0}, switches{0}, steals{0}, parks{0}, syscalls{0};
 };
-
-struct Sched {
-  std::mutex lock;  // the fields marked "lock" below
-  G* runq_head = nullptr;                     // lock: global run queue
-  G* runq_tail = nullptr;                     // lock
-  std::atomic<std::int32_t> runq_size{0};     // lock to write; read without
-  P* pidle = nullptr;                         // lock: idle Ps
-  std::atomic<std::int32_t> npidle{0};        // lock to write; read without
-  M* midle = nullptr;                         // lock: idle Ms
-  std::int32_t nmidle = 0;                    // lock
-  M* timer_sleeper = nullptr;                 // lock: the idle M sleeping until the next timer
-  std::atomic<std::int64_t> timer_sleep_until{0};  // lock to write: its deadline, 0 if none
-  std::atomic<std::int32_t> nmspinning{0};
-  std::atomic<std::int32_t> nmsyscall{0};     // Ms inside blocking()
-  std::vector<M*> allm;                       // lock
-  std::vector<P*> allp;                       // fixed while running
-  std::int32_t gomaxprocs = 0;                // fixed while running
-  std::size_t stack_size = 0;                 // fixed while running
-  G* gfree = nullptr;                         // lock: global free Gs
-  std::atomic<std::int32_t> gfree_count{0};   // lock to write; peeked at without it
-  GChunk* gchunks = nullptr;                  // lock: every G of this run lives in one of these
-  GChunk* foreign_gchunk = nullptr;           // lock: carved by threads without a P
-  std::atomic<std::uint64_t> goidgen{0};
-  std::atomic<std::uint64_t> foreign_created{0};  // goroutines spawned off any P
-  std::atomic<std::uint64_t> exited_off_p{0};     // goroutines that ended with no P (teardown)
-  std::atomic<std::uint64_t> handoffs{0};         // Ps retaken from blocking() by sysmon
-  // Lifecycle.
-  std::atomic<bool> running{false};     // between run()'s start and its return
-  std::atomic<bool> accepting{false};   // go() may create goroutines that will run
-  std::atomic<bool> abandoning{false};  // main returned: stop the world, unwind the rest
-  std::atomic<bool> exiting{false};     // teardown done: every M leaves its loop
-  std::atomic<std::int32_t> foreign_spawning{0};  // go() calls in flight off any P
-  std::atomic<std::int32_t> nthread_waiters{0};   // threads asleep in a gort primitive
-  bool main_goexited = false;           // lock: main called goexit
-  int main_result = 0;
-  M* m0 = nullptr;
-  M* teardown_driver = nullptr;         // the M that ran main's exit
-  Note teardown_note;                   // the driver waits here for Ms to stop
-  int baseline_threads = 0;             // OS threads not the runtime's, seen at the first run (sanitizers)
-  // sysmon
-  std::thread sysmon;
-  Note sysmon_note;
-  std::atomic<bool> sysmon_wait{false};  // sysmon sleeps until a blocking() call
-  std::atomic<bool> sysmon_exit{false};
-  std::int64_t schedtrace_ns = 0;        // GORT_SCHEDTRACE
-  std::int64_t hogwarn_ns = 0;           // GORT_HOGWARN / Options::hog_warn; 0: off
-  std::atomic<std::uint64_t> hogs{0};    // sysmon: goroutines warned about (stats)
-  // freezetheworld (panic.cpp): a fatal report is being printed; every M parks for
-  // good at its next scheduling point.  Set together with `abandoning`, whose checks
-  // route every M to find_runnable, which parks it.
-  std::atomic<bool> freezing{false};
-  std::atomic<std::int32_t> nfrozen{0};  // Ms parked for good by freezing, holding a P
-  std::timed_mutex sample_lock;          // one sampler of Ms' frames at a time (MSample)
-  std::int64_t start_ns = 0;
-};
-
-extern Sched sched;
 
 template <class F>
 void for_each_g(GChunk* chunks, F&& f) {

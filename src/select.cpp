@@ -41,6 +41,11 @@
 // frame may be gone.  (A waker on an already released channel may wake the select
 // earlier, but then pass 3 needs the lowest channel's lock, released last, so the
 // frame outlives the unlocking; a waker on the lowest channel comes after it.)
+// Clang's thread-safety analysis is off for sellock, selunlock, poll_case and
+// selectgo (GORT_NO_THREAD_SAFETY_ANALYSIS): the set of locks held is decided at run
+// time (the distinct channels of the cases), and poll_case releases through a functor
+// either its one channel's lock or the whole set, which no annotation can name.
+// chansend and chanrecv, which hold one lock, are checked.
 //
 // A select with one channel case is a plain chansend/chanrecv (Go's compiler makes the
 // same rewrite): no permutation, no sort, one Sudog.  All Sudogs and scratch arrays
@@ -167,7 +172,8 @@ constexpr std::size_t kNoSkip = ~std::size_t{0};
 // Locks each distinct channel of lockorder[0..n) once, in address order; with `skip`,
 // not the channel on which case `skip` is the only case (pass 3: the waker already
 // took that case's Sudog, so nothing of this select is left there).
-void sellock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
+void sellock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip)
+    GORT_NO_THREAD_SAFETY_ANALYSIS {
   for (std::size_t i = 0; i < n;) {
     hchan* c = cases[lockorder[i]].c;
     std::size_t j = i + 1;
@@ -180,7 +186,8 @@ void sellock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std:
 // The reverse of sellock.  Reads the arrays only while a lower-addressed lock is still
 // held: after the park, once the last lock is free a waker may complete the select
 // and its frame may be gone.  (Only the select itself, whose frame is alive, skips.)
-void selunlock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip) {
+void selunlock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip)
+    GORT_NO_THREAD_SAFETY_ANALYSIS {
   for (std::size_t j = n; j > 0;) {
     hchan* c = cases[lockorder[j - 1]].c;
     std::size_t i = j - 1;
@@ -206,7 +213,7 @@ void dequeue_all(CaseList cases, const std::uint16_t* lockorder, std::size_t n, 
 // Performs case i if it can proceed now; `unlock` releases whatever locks are held
 // (only c's, or every channel's), before a wake-up or a panic.  Under c->lock.
 template <class Unlock>
-bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult* r) {
+bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult* r) GORT_NO_THREAD_SAFETY_ANALYSIS {
   hchan* c = cas.c;
   if (cas.is_send) {
     if (c->closed.load(std::memory_order_relaxed) != 0) {
@@ -313,7 +320,8 @@ SelectResult select_one(const SelectCase& k, bool block) {
 // sudogs: room for ncases.  Returns index == ncases when !block and nothing was
 // ready, or when teardown cancelled the wait of an unwinding goroutine.  Panics "send
 // on closed channel" when the chosen send case's channel is closed.
-SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, std::size_t ncases, bool block) {
+SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, std::size_t ncases, bool block)
+    GORT_NO_THREAD_SAFETY_ANALYSIS {
   const SelectResult none{ncases, false};
 
   // Pass 0: poll order (a random permutation of the non-nil cases) and lock order.
@@ -342,7 +350,7 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, s
     hchan* c = cases[i].c;
     if (!(cases[i].is_send ? c->may_send() : c->may_recv())) continue;
     c->lock.lock();
-    if (poll_case(cases[i], i, [c] { c->lock.unlock(); }, &r)) return r;
+    if (poll_case(cases[i], i, [c]() GORT_NO_THREAD_SAFETY_ANALYSIS { c->lock.unlock(); }, &r)) return r;
     c->lock.unlock();
     break;
   }

@@ -30,11 +30,11 @@ struct SemaWaiter {
 
 struct alignas(64) SemaRoot {
   Lock lock;
-  SemaWaiter* head = nullptr;  // lock
-  SemaWaiter* tail = nullptr;  // lock
+  SemaWaiter* head GORT_GUARDED_BY(lock) = nullptr;
+  SemaWaiter* tail GORT_GUARDED_BY(lock) = nullptr;
   std::atomic<std::uint32_t> nwait{0};
 
-  void enqueue(SemaWaiter* s, bool lifo) {
+  void enqueue(SemaWaiter* s, bool lifo) GORT_REQUIRES(lock) {
     s->queued = true;
     if (lifo) {
       s->prev = nullptr;
@@ -48,13 +48,13 @@ struct alignas(64) SemaRoot {
       tail = s;
     }
   }
-  void remove(SemaWaiter* s) {
+  void remove(SemaWaiter* s) GORT_REQUIRES(lock) {
     if (s->prev != nullptr) s->prev->next = s->next; else head = s->next;
     if (s->next != nullptr) s->next->prev = s->prev; else tail = s->prev;
     s->prev = s->next = nullptr;
     s->queued = false;
   }
-  SemaWaiter* dequeue(const void* addr) {
+  SemaWaiter* dequeue(const void* addr) GORT_REQUIRES(lock) {
     for (SemaWaiter* s = head; s != nullptr; s = s->next) {
       if (s->addr == addr) {
         remove(s);

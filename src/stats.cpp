@@ -12,7 +12,7 @@ Stats stats() {
   s.stacks_reserved = st.reserved;
   s.stacks_pooled = st.pooled;
   s.stack_guard = guard_mode_name(stack_guard_mode());
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   if (!sched.running.load(std::memory_order_acquire) || sched.allp.empty()) return s;
   s.goroutines = static_cast<int>(count_goroutines());
   s.procs = sched.gomaxprocs;

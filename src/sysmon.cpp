@@ -189,7 +189,7 @@ void check_hogs(std::int64_t now) {
 }
 
 void schedtrace(std::int64_t now) {
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   int spinning = sched.nmspinning.load();
   std::fprintf(stderr, "SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%zu spinningthreads=%d idlethreads=%d runqueue=%d [",
                static_cast<long long>((now - sched.start_ns) / 1000000), sched.gomaxprocs, sched.npidle.load(),
@@ -285,7 +285,7 @@ void sysmon_start() {
   // per process, at the first run(), before the main goroutine exists (so before any
   // of the user's threads started inside run()): threads beyond the runtime's own.
   static const int baseline = [] {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     return os_thread_count() - static_cast<int>(sched.allm.size()) - 1;
   }();
   sched.baseline_threads = baseline > 0 ? baseline : 0;

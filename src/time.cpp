@@ -62,12 +62,12 @@ constexpr std::size_t kHeapArity = 4;  // Go's timer heap is 4-ary
 // ---------------------------------------------------------------- the 4-ary heap
 // All under the heap's lock.
 
-void heap_set(TimerHeap& h, std::size_t i, TimerHeapEntry e) {
+void heap_set(TimerHeap& h, std::size_t i, TimerHeapEntry e) GORT_REQUIRES(h.lock) {
   h.heap[i] = e;
   e.t->index = static_cast<std::int32_t>(i);
 }
 
-void sift_up(TimerHeap& h, std::size_t i) {
+void sift_up(TimerHeap& h, std::size_t i) GORT_REQUIRES(h.lock) {
   const TimerHeapEntry e = h.heap[i];
   while (i > 0) {
     std::size_t parent = (i - 1) / kHeapArity;
@@ -78,7 +78,7 @@ void sift_up(TimerHeap& h, std::size_t i) {
   heap_set(h, i, e);
 }
 
-void sift_down(TimerHeap& h, std::size_t i) {
+void sift_down(TimerHeap& h, std::size_t i) GORT_REQUIRES(h.lock) {
   const TimerHeapEntry e = h.heap[i];
   const std::size_t n = h.heap.size();
   for (;;) {
@@ -94,13 +94,13 @@ void sift_down(TimerHeap& h, std::size_t i) {
   heap_set(h, i, e);
 }
 
-void update_when0(TimerHeap& h) {
+void update_when0(TimerHeap& h) GORT_REQUIRES(h.lock) {
   h.when0.store(h.heap.empty() ? 0 : h.heap[0].when, std::memory_order_release);
 }
 
 // Returns whether t became the heap's earliest: only then does when0 change, and it is
 // published with seq_cst (see wake_for_timer).
-bool heap_push(TimerHeap& h, P* p, timer* t) {
+bool heap_push(TimerHeap& h, P* p, timer* t) GORT_REQUIRES(h.lock) {
   t->pp.store(p, std::memory_order_relaxed);
   h.heap.push_back({t->when, t});
   sift_up(h, h.heap.size() - 1);
@@ -111,7 +111,7 @@ bool heap_push(TimerHeap& h, P* p, timer* t) {
 
 // Takes t out of the heap's array.  t->pp is left to the caller: null for a timer
 // disarmed, still the heap's P while the timer's delivery is in flight (check_timers).
-void heap_unlink(TimerHeap& h, timer* t) {
+void heap_unlink(TimerHeap& h, timer* t) GORT_REQUIRES(h.lock) {
   GORT_CHECK(t->index >= 0 && static_cast<std::size_t>(t->index) < h.heap.size() && h.heap[t->index].t == t,
              "timer %p: index %d is not its slot in a heap of %zu", static_cast<void*>(t), t->index, h.heap.size());
   auto i = static_cast<std::size_t>(t->index);
@@ -126,7 +126,7 @@ void heap_unlink(TimerHeap& h, timer* t) {
   update_when0(h);
 }
 
-void heap_remove(TimerHeap& h, timer* t) {
+void heap_remove(TimerHeap& h, timer* t) GORT_REQUIRES(h.lock) {
   heap_unlink(h, t);
   t->pp.store(nullptr, std::memory_order_relaxed);
 }
@@ -149,7 +149,7 @@ void wake_for_timer(std::int64_t when) {
   std::int64_t until = sched.timer_sleep_until.load(std::memory_order_seq_cst);
   if (until != 0) {
     if (when < until) {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       if (sched.timer_sleeper != nullptr) wake_timer_sleeper_locked(sched.timer_sleeper);
     }
     return;
@@ -368,8 +368,9 @@ void release_channel_timer(void* arg) {
   delete core;
 }
 
-// Drops a value of the old schedule; true if there was one.
-bool drain(TimerCore* core) {
+// Drops a value of the old schedule; true if there was one.  Under core->mu: part of
+// a stop or reset, which must not interleave with another.
+bool drain(TimerCore* core) GORT_REQUIRES(core->mu) {
   if (core->c == nullptr) return false;
   Clock::time_point stale;
   return chanrecv(core->c, &stale, /*block=*/false) == ChanStatus::kOk;

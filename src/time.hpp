@@ -50,7 +50,7 @@ struct TimerHeapEntry {
 // sift touches fewer cache lines).
 struct TimerHeap {
   Lock lock;
-  std::vector<TimerHeapEntry> heap;  // lock
+  std::vector<TimerHeapEntry> heap GORT_GUARDED_BY(lock);
   std::atomic<std::int64_t> when0{0};  // earliest deadline, 0 if none: read without the lock
 };
 

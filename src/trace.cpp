@@ -11,7 +11,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 
 #include "os.hpp"
@@ -24,8 +23,8 @@ bool g_tracing = false;
 namespace {
 
 std::string g_path;
-std::mutex g_foreign_lock;
-TraceBuffer g_foreign;  // g_foreign_lock
+Lock g_foreign_lock;
+TraceBuffer g_foreign GORT_GUARDED_BY(g_foreign_lock);
 
 const char* stop_text(const TraceEvent& e) {
   switch (static_cast<StopWhy>(e.arg)) {
@@ -101,11 +100,14 @@ void trace_event(M* m, TraceKind kind, std::uint64_t goid, std::uint8_t arg, std
     m->trace->events.push_back(e);
     return;
   }
-  std::lock_guard<std::mutex> lk(g_foreign_lock);
+  LockGuard lk(g_foreign_lock);
   g_foreign.events.push_back(e);
 }
 
-void trace_flush() {
+// Reads sched.allm without sched.lock, so the analysis is off: the process is ending
+// (fatal, panic, SIGQUIT) with the world frozen, and a fatal error may be reported by
+// an M that holds sched.lock already (checkdead), which taking it here would deadlock.
+void trace_flush() GORT_NO_THREAD_SAFETY_ANALYSIS {
   if (!g_tracing) return;
   g_tracing = false;
   std::FILE* f = std::fopen(g_path.c_str(), "w");
@@ -122,7 +124,7 @@ void trace_flush() {
       if (m->trace != nullptr) write_events(f, *m->trace, static_cast<long>(m->id), &first);
     }
     {
-      std::lock_guard<std::mutex> lk(g_foreign_lock);
+      LockGuard lk(g_foreign_lock);
       std::fprintf(f, "%s\n" R"({"name":"thread_name","ph":"M","pid":1,"tid":-1,"args":{"name":"other threads"}})",
                    first ? "" : ",");
       first = false;
@@ -137,6 +139,7 @@ void trace_flush() {
 void trace_finish() {
   if (!g_tracing) return;
   trace_flush();
+  LockGuard lk(sched.lock);  // uncontended: every M has stopped
   for (M* m : sched.allm) {
     delete m->trace;
     m->trace = nullptr;

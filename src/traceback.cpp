@@ -130,7 +130,7 @@ void write_goroutine(std::ostream& out, G* gp, std::int64_t now, const Samples& 
   out << "\n";
 }
 
-void write_all(std::ostream& out, const Samples& samples) {
+void write_all(std::ostream& out, const Samples& samples) GORT_REQUIRES(sched.lock) {
   std::int64_t now = nanotime_coarse();
   for_each_g(sched.gchunks, [&](G* gp) { write_goroutine(out, gp, now, samples); });
 }
@@ -270,11 +270,13 @@ const char* wait_reason_string(WaitReason r) {
   return i < static_cast<std::size_t>(WaitReason::kCount) ? names[i] : "?";
 }
 
-void dump_all_goroutines(bool take_lock) {
+// Without take_lock the caller holds sched.lock (fatal() for checkdead or a failed
+// GORT_CHECK_SCHED_LOCKED): a run-time flag, which the analysis cannot follow.
+void dump_all_goroutines(bool take_lock) GORT_NO_THREAD_SAFETY_ANALYSIS {
   std::ostringstream out;
   Samples samples = sample_running();
   if (take_lock) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     write_all(out, samples);
   } else {
     write_all(out, samples);
@@ -291,7 +293,7 @@ void dump_goroutines(std::ostream& out) {
   std::ostringstream buf;
   detail::Samples samples = detail::sample_running();
   {
-    std::lock_guard<std::mutex> lk(detail::sched.lock);
+    detail::LockGuard lk(detail::sched.lock);
     detail::write_all(buf, samples);
   }
   out << buf.str();

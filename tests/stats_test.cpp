@@ -149,6 +149,7 @@ TEST(Dump, ShowsHowLongAGoroutineHasWaitedFromOneMinuteOn) {
         wg.go([ch]() mutable { (void)ch.recv(); });
         gort::yield();  // one P: goroutine 2 runs and parks
         auto age_wait = [](std::chrono::nanoseconds d) {
+          gort::detail::LockGuard lk(gort::detail::sched.lock);  // the G chunk list's lock
           gort::detail::for_each_g(gort::detail::sched.gchunks, [&](gort::detail::G* gp) {
             if (gp->goid == 2 && gp->status.load() == gort::detail::GStatus::kWaiting) gp->waitsince.fetch_sub(d.count());
           });

@@ -47,23 +47,7 @@
 #include <atomic>
 #include <cstdint>
 
-// Clang's thread-safety analysis (-Wthread-safety); empty elsewhere.
-#if defined(__clang__)
-#define GORT_THREAD_ANNOTATION(x) __attribute__((x))
-#else
-#define GORT_THREAD_ANNOTATION(x)
-#endif
-#define GORT_CAPABILITY(name) GORT_THREAD_ANNOTATION(capability(name))
-#define GORT_GUARDED_BY(mu) GORT_THREAD_ANNOTATION(guarded_by(mu))
-#define GORT_PT_GUARDED_BY(mu) GORT_THREAD_ANNOTATION(pt_guarded_by(mu))
-#define GORT_REQUIRES(...) GORT_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
-#define GORT_REQUIRES_SHARED(...) GORT_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
-#define GORT_ACQUIRE(...) GORT_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
-#define GORT_ACQUIRE_SHARED(...) GORT_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
-#define GORT_RELEASE(...) GORT_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
-#define GORT_RELEASE_SHARED(...) GORT_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
-#define GORT_TRY_ACQUIRE(...) GORT_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
-#define GORT_TRY_ACQUIRE_SHARED(...) GORT_THREAD_ANNOTATION(try_acquire_shared_capability(__VA_ARGS__))
+#include <gort/detail/thread_annotations.hpp>
 
 namespace gort {
 

@@ -46,9 +46,9 @@ struct GroupState {
   std::atomic<std::uint32_t> refs{1};  // the Group + one per member; atomics only
   WaitGroup wg;                        // members started and not yet done
   const Context ctx;                   // immutable handle: the group's context
-  Lock mu;                             // guards the fields marked "mu"
-  Chan<GroupToken> tokens;             // mu: the limit's token channel (capacity n); nil: no limit
-  std::exception_ptr first;            // mu: the first member's exception
+  Lock mu;
+  Chan<GroupToken> tokens GORT_GUARDED_BY(mu);  // the limit's token channel (capacity n); nil: no limit
+  std::exception_ptr first GORT_GUARDED_BY(mu);  // the first member's exception
 };
 
 namespace {
@@ -62,7 +62,7 @@ void unref(GroupState* s) noexcept {
 GroupMember GroupMember::enter(GroupState* s, bool block) {
   Chan<GroupToken> tokens;
   {
-    std::lock_guard<Lock> lk(s->mu);
+    LockGuard lk(s->mu);
     tokens = s->tokens;
   }
   if (tokens) {
@@ -91,7 +91,7 @@ GroupMember::~GroupMember() {
 void GroupMember::fail(std::exception_ptr e) noexcept {
   bool first;
   {
-    std::lock_guard<Lock> lk(s_->mu);
+    LockGuard lk(s_->mu);
     first = !s_->first;
     if (first) s_->first = std::move(e);
   }
@@ -116,7 +116,7 @@ void Group::wait() {
   detail::context_cancel(state_->ctx);
   std::exception_ptr e;
   {
-    std::lock_guard<detail::Lock> lk(state_->mu);
+    detail::LockGuard lk(state_->mu);
     e = state_->first;
   }
   if (e) std::rethrow_exception(e);
@@ -129,7 +129,7 @@ void Group::set_limit(int n) {
   if (n >= 0) tokens = make_chan<detail::GroupToken>(static_cast<std::size_t>(n));
   std::size_t active;
   {
-    std::lock_guard<detail::Lock> lk(state_->mu);
+    detail::LockGuard lk(state_->mu);
     active = state_->tokens.size();  // tokens held: members that entered under a limit
     if (n < 0 || active == 0) {
       std::swap(state_->tokens, tokens);

@@ -26,13 +26,13 @@ struct ListWaiter {
 // A lock and a FIFO list of the waiters of every key that hashes here.
 struct alignas(64) WaitRoot {
   Lock lock;
-  ListWaiter* head = nullptr;  // lock
-  ListWaiter* tail = nullptr;  // lock
+  ListWaiter* head GORT_GUARDED_BY(lock) = nullptr;
+  ListWaiter* tail GORT_GUARDED_BY(lock) = nullptr;
 
-  void push_back(ListWaiter* s);
-  void remove(ListWaiter* s);
-  ListWaiter* first(const void* key) const;  // the oldest waiter for key, or null
-  ListWaiter* next(const ListWaiter* s) const;  // the next waiter for s's key, or null
+  void push_back(ListWaiter* s) GORT_REQUIRES(lock);
+  void remove(ListWaiter* s) GORT_REQUIRES(lock);
+  ListWaiter* first(const void* key) const GORT_REQUIRES(lock);  // the oldest waiter for key, or null
+  ListWaiter* next(const ListWaiter* s) const GORT_REQUIRES(lock);  // the next waiter for s's key, or null
 };
 
 WaitRoot& wait_root(const void* key);
@@ -42,7 +42,7 @@ WaitRoot& wait_root(const void* key);
 // can no longer miss the wake-up.  At teardown s is unlinked (nothing else is
 // touched: the primitive may be gone) and, as Waiter::park, this throws
 // AbandonUnwind or returns false.
-bool wait_in(WaitRoot& root, ListWaiter* s, WaitReason reason);
+bool wait_in(WaitRoot& root, ListWaiter* s, WaitReason reason) GORT_RELEASE(root.lock);
 
 // Go's notifyList (runtime/sema.go), for Cond.
 std::uint32_t notify_list_add(NotifyList* l);               // takes a ticket; before unlocking

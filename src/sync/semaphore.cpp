@@ -110,14 +110,16 @@ Semaphore::Semaphore(std::int64_t n) : state_(n), size_(n) {
   if (n < 0) panic("semaphore: negative count");
 }
 
-std::int64_t Semaphore::lock_count(detail::WaitRoot& root) {
+// The lock annotations are here rather than in semaphore.hpp, where WaitRoot is
+// incomplete; both functions are private and used only below.
+std::int64_t Semaphore::lock_count(detail::WaitRoot& root) GORT_ACQUIRE(root.lock) {
   root.lock.lock();
   return state_.fetch_or(kWaiters, std::memory_order_acq_rel) & kMaxCount;
 }
 
 // x/sync's notifyWaiters, then the unlock: grants from the head while the weights
 // fit; unlinks under the lock, wakes acquire()s after it (acquire(ctx)s: see above).
-void Semaphore::grant_and_unlock(detail::WaitRoot& root, std::int64_t count) {
+void Semaphore::grant_and_unlock(detail::WaitRoot& root, std::int64_t count) GORT_RELEASE(root.lock) {
   detail::ListWaiter* woken = nullptr;
   detail::ListWaiter** tail = &woken;
   detail::ListWaiter* s = root.first(&state_);
