@@ -28,6 +28,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "fatal.hpp"
 #include "gobuf.hpp"
 #include "os.hpp"
 #include "runtime2.hpp"
@@ -137,6 +138,7 @@ void report_overflow(std::size_t limit, bool frames) {
     if (frames) print_overflow_frames();
   }
   print_stack_size_hint(limit);
+  write_schedule_seed();
 }
 
 [[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {
