@@ -1425,10 +1425,15 @@ void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
     }
     sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
   }
-  wakep();
   // Under a seed the child may run before go() returns, as it may in Go (where the
-  // spawner can be preempted, or the child stolen, at once).
-  random_yield_point();
+  // spawner can be preempted, or the child stolen, at once).  Tested first, so that
+  // the usual path keeps its tail call to wakep.
+  if (sched.randomize.load(std::memory_order_relaxed)) [[unlikely]] {
+    wakep();
+    random_yield();
+    return;
+  }
+  wakep();
 }
 
 // --------------------------------------------------------------------- run
