@@ -97,6 +97,25 @@ void wake(Sudog* sg, bool success) noexcept {
   w->ready();  // sg may be gone from here on
 }
 
+// Randomized schedules (proc.cpp): a blocking operation that readied its partner, or
+// was woken by it, may yield here, so that the partner may run before the caller goes
+// on.  Not for try_ operations (block false): they are not scheduling points.
+void yield_point(bool block) {
+  if (block) random_yield_point();
+}
+
+// The same for a receiver that holds the value received in ep: if teardown unwinds it
+// from the yield, the value dies with it.
+void yield_point_holding(hchan* c, void* ep, bool block) {
+  if (!block || !sched.randomize.load(std::memory_order_relaxed)) return;
+  try {
+    random_yield();
+  } catch (...) {
+    c->elem_destroy(ep);
+    throw;
+  }
+}
+
 }  // namespace
 
 // A parked party's own reference to the channel: the handle it called through may
@@ -219,6 +238,7 @@ ChanStatus chansend(hchan* c, void* ep, bool block) {
   if (Sudog* sg = c->recvq.dequeue()) {
     c->lock.unlock();
     send_to_receiver(c, sg, ep);
+    yield_point(block);
     return ChanStatus::kOk;
   }
   if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
@@ -237,6 +257,7 @@ ChanStatus chansend(hchan* c, void* ep, bool block) {
   c->sendq.enqueue(&sg);
   if (!w.park(&c->lock, WaitReason::kChanSend, cancel_wait, &sg)) return ChanStatus::kCancelled;
   if (!sg.success) panic("send on closed channel");  // woken by close
+  yield_point(true);
   return ChanStatus::kOk;
 }
 
@@ -260,6 +281,7 @@ ChanStatus chanrecv(hchan* c, void* ep, bool block) {
     recv_from_sender_locked(c, sg, ep);
     c->lock.unlock();
     recv_from_sender_finish(c, sg, ep);
+    yield_point_holding(c, ep, block);
     return ChanStatus::kOk;
   }
   if (c->qcount.load(std::memory_order_relaxed) > 0) {
@@ -285,7 +307,12 @@ ChanStatus chanrecv(hchan* c, void* ep, bool block) {
     throw;
   }
   if (!woken) return ChanStatus::kCancelled;
-  return sg.success ? ChanStatus::kOk : ChanStatus::kClosed;
+  if (!sg.success) {
+    yield_point(true);
+    return ChanStatus::kClosed;
+  }
+  yield_point_holding(c, ep, true);
+  return ChanStatus::kOk;
 }
 
 void closechan(hchan* c) {

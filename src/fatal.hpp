@@ -44,6 +44,12 @@ void fatal_if_deferred_panic(G* gp);
 void freezetheworld();
 [[noreturn]] void freeze_park();
 
+// Under a schedule seed (proc.cpp), the report's last line: "schedule seed: <n>", so
+// that the failing schedule can be replayed.  Last, not in the header, so that the
+// report's first lines stay Go's (tools and tests match "panic: ..." at the start).
+// Async-signal-safe.
+void write_schedule_seed();
+
 // Flushes stdio, writes the GORT_TRACE file, and ends the process at once: no static destructors, no atexit
 // handlers, which could run while goroutines still use what they destroy.
 [[noreturn]] void exit_process(int code);

@@ -241,6 +241,7 @@ std::string panic_lines(std::exception_ptr first, const std::vector<std::excepti
   std::fflush(stdout);
   write_stderr(lines.data(), lines.size());
   write_goroutine_header(gp);
+  write_schedule_seed();
   exit_process(2);
 }
 
@@ -308,6 +309,14 @@ void freeze_park() {
   for (;;) pause();
 }
 
+void write_schedule_seed() {
+  const std::uint64_t seed = sched.schedule_seed.load(std::memory_order_relaxed);
+  if (seed == 0) return;
+  write_stderr("\nschedule seed: ");
+  write_stderr_u64(seed);
+  write_stderr(" (GORT_SCHEDULE_SEED replays it)\n");
+}
+
 void exit_process(int code) {
   std::fflush(nullptr);
   trace_flush();
@@ -331,6 +340,7 @@ namespace {
   } catch (const std::bad_alloc&) {
     write_stderr("runtime: goroutine dump skipped: out of memory\n");
   }
+  write_schedule_seed();
   exit_process(2);
 }
 
@@ -370,6 +380,7 @@ void fatal_go_of_nil_func(const CallSite& site) {
                       (site.file != nullptr ? site.file : "?") + ":" + std::to_string(site.line) + "\n";
   write_stderr(frame.data(), frame.size());
   if (gp != nullptr) write_created_by(gp);
+  write_schedule_seed();
   exit_process(2);
 }
 

@@ -37,6 +37,34 @@
 // find_runnable before stopm, where one M will wait in epoll_wait until the earliest
 // timer instead of sleeping on its note.
 //
+// Randomized schedules (GORT_SCHEDULE_SEED=<n>, Options::schedule_seed; Go turns the
+// same kind of thing on under -race as randomizeScheduler).  Go leaves the order in
+// which runnable goroutines run unspecified, and a program that works only because of
+// the order one scheduler happens to pick is broken.  Under a seed, the choices Go
+// leaves open are drawn from the seed instead of fixed:
+//   - where a goroutine made runnable goes: runnext or the ring's tail (Go's race
+//     mode flips that coin too), or, one time in kRandomGlobalOdds, the global queue;
+//   - which runs next: runnext or the ring's head, and one time in kRandomGlobalOdds
+//     the global queue first;
+//   - where a thief starts its round over the Ps, and select's poll order;
+//   - whether the running goroutine yields (random_yield_point, probability
+//     1/kRandomYieldOdds) right after go() and after a blocking channel operation
+//     readied a partner or was woken: the places where "the other goroutine has not run
+//     yet" is the usual hidden assumption.
+// Every decision draws from the stream of the P making it (P.sched_rand, seeded from
+// the seed and the P's id), so at one P the schedule is a function of the seed and
+// the program alone and the seed reproduces a failure; at several Ps the OS still
+// interleaves the threads, and a seed makes a failure likely rather than certain.
+// Nothing Go specifies changes: FIFO hand-off on a channel, a woken party's result,
+// fairness bounds (a skipped runnext runs later, a goroutine in the global queue is
+// found by the next P that looks).  Yields happen only where a goroutine could park
+// anyway (never with a runtime lock held, never on g0 or inside blocking()).
+// Off, the cost is one predictable branch on sched.randomize at each of those points;
+// every randomized path is out of line.  Rejected: a random position in the ring (a
+// thief copying slots while the owner swaps them would run a goroutine twice); one
+// process-wide stream (a shared cache line on every decision, and the order of draws
+// between Ps would not be reproducible anyway).
+//
 // Abandonment (teardown).  When main returns, the M that ran it stops the world: every
 // other M finishes what it is running up to its next scheduling point and sleeps; an
 // M inside blocking() is waited for.  Then, single-threaded, every goroutine still
@@ -50,6 +78,7 @@
 #include "proc.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -66,6 +95,7 @@
 #include "fatal.hpp"
 #include "netpoll.hpp"
 #include "os.hpp"
+#include "rand.hpp"
 #include "sysmon.hpp"
 #include "throwtrace.hpp"
 
@@ -81,6 +111,11 @@ constexpr int kStealRounds = 4;                  // Go's stealTries
 constexpr std::int32_t kGfreeLocalMax = 64;      // Go: per-P free G list bound
 constexpr std::int32_t kGfreeBatch = 32;
 constexpr int kMaxProcs = 1024;                  // Go's _MaxGomaxprocs on 64-bit
+// Randomized schedules: odds of the decisions above.  Each is a trade between how often
+// a seed reorders and how much of the ordinary schedule (and its speed) it keeps; with
+// these, a few seeds reorder any small program's goroutines in many ways (schedule_test).
+constexpr std::uint32_t kRandomGlobalOdds = 8;   // to / from the global queue
+constexpr std::uint32_t kRandomYieldOdds = 4;    // yield at a random_yield_point
 // How long a running P's due timers are left to its own M before an idle M runs them:
 // a scheduling round of a busy P is microseconds; 1 ms is the accuracy gort promises.
 constexpr std::int64_t kBusyPTimerGrace = 1000000;
@@ -136,6 +171,16 @@ G* globrunqpop() GORT_REQUIRES(sched.lock) {
 }
 
 void runqput(P* p, G* gp, bool next);
+void runqput_random(P* p, G* gp, bool next);
+
+// Puts gp, made runnable by p's owner, on p's queue; under a schedule seed, where the
+// seed says.  Not under sched.lock.
+inline void put_runnable(P* p, G* gp, bool next) {
+  if (sched.randomize.load(std::memory_order_relaxed)) [[unlikely]]
+    runqput_random(p, gp, next);
+  else
+    runqput(p, gp, next);
+}
 
 // Takes a fair share of the global queue into p's local queue; returns one to run.
 G* globrunqget(P* p, std::int32_t max) GORT_REQUIRES(sched.lock) {
@@ -175,9 +220,40 @@ void runqput(P* p, G* gp, bool next) {
   }
 }
 
+// Randomized schedules: runnext or the tail, or now and then the global queue.
+[[gnu::noinline]] void runqput_random(P* p, G* gp, bool next) {
+  const std::uint32_t r = wyrand(&p->sched_rand);
+  if (r % kRandomGlobalOdds == 0) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    globrunqput(gp);
+    return;
+  }
+  runqput(p, gp, next && (r & (1u << 16)) != 0);
+}
+
+// Randomized schedules: now and then the global queue first, runnext or the ring's
+// head, then the global queue.  The runnext streak needs no count: runnext is skipped
+// half the time.
+[[gnu::noinline]] G* runq_next_local_random(P* p) {
+  const std::uint32_t r = wyrand(&p->sched_rand);
+  if (r % kRandomGlobalOdds == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (G* gp = globrunqget(p, 1)) return gp;
+  }
+  bool from_runnext = false;
+  if (G* gp = p->runq.get(&from_runnext, (r & (1u << 16)) != 0)) return gp;
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    return globrunqget(p, 0);
+  }
+  return nullptr;
+}
+
 // The next goroutine from p without looking at other Ps: the global queue now and
 // then, runnext (unless it has had its streak), the ring, then the global queue.
 G* runq_next_local(P* p) {
+  if (sched.randomize.load(std::memory_order_relaxed)) [[unlikely]]
+    return runq_next_local_random(p);
   if (p->schedtick.load(std::memory_order_relaxed) % kGlobalCheckTicks == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard lk(sched.lock);
     if (G* gp = globrunqget(p, 1)) return gp;
@@ -486,12 +562,12 @@ void post_switch_op(M* m, const PostSwitch& post) {
       casgstatus(post.gp, GStatus::kRunning, GStatus::kWaiting, std::memory_order_release);
       if (post.unlockf != nullptr && !post.unlockf(post.gp, post.arg)) {
         casgstatus(post.gp, GStatus::kWaiting, GStatus::kRunnable);
-        runqput(m->p, post.gp, true);
+        put_runnable(m->p, post.gp, true);
       }
       break;
     case PostSwitch::Op::kYield:
       casgstatus(post.gp, GStatus::kRunning, GStatus::kRunnable);
-      if (!sched.abandoning.load(std::memory_order_relaxed)) runqput(m->p, post.gp, false);
+      if (!sched.abandoning.load(std::memory_order_relaxed)) put_runnable(m->p, post.gp, false);
       break;
     case PostSwitch::Op::kExit:
       gexit_finish(m, post.gp);
@@ -722,7 +798,8 @@ G* steal_work(M* m) {
   std::int64_t now = 0;
   for (int round = 0; round < kStealRounds; ++round) {
     const bool steal_runnext = round == kStealRounds - 1;
-    std::uint32_t start = fastrand(m) % n;
+    const bool seeded = sched.randomize.load(std::memory_order_relaxed);
+    std::uint32_t start = (seeded ? wyrand(&self->sched_rand) : fastrand(m)) % n;
     for (std::uint32_t i = 0; i < n; ++i) {
       P* victim = sched.allp[(start + i) % n];
       if (victim == self) continue;
@@ -1081,7 +1158,7 @@ void injectglist(GList& list) {
     for (std::int32_t i = 0; i < to_global && sched.npidle.load(std::memory_order_seq_cst) > 0; ++i)
       startm(nullptr, false);
   }
-  while (G* gp = list.pop()) runqput(p, gp, false);
+  while (G* gp = list.pop()) put_runnable(p, gp, false);
 }
 
 void wake_timer_sleeper_locked(M* sleeper) {
@@ -1096,7 +1173,7 @@ void goready(G* gp) {
   M* m = getm();
   P* p = m != nullptr ? m->p : nullptr;
   if (p != nullptr) {
-    runqput(p, gp, true);
+    put_runnable(p, gp, true);
   } else {
     LockGuard lk(sched.lock);
     globrunqput(gp);
@@ -1235,6 +1312,22 @@ void gosched() {
   if (gp->abandoned) abandon_point(gp);
 }
 
+void random_yield() {
+  M* m = getm();
+  // A thread, inside blocking(), or in runtime code that must not switch (M.locks).
+  if (m == nullptr || m->curg == nullptr || m->p == nullptr || m->locks != 0) return;
+  if (wyrand(&m->p->sched_rand) % kRandomYieldOdds != 0) return;
+  gosched();
+}
+
+bool reserve_sched_rand(std::size_t n, std::uint64_t* state) {
+  M* m = getm();
+  if (m == nullptr || m->p == nullptr) return false;
+  *state = m->p->sched_rand;
+  m->p->sched_rand += kWyP0 * n;
+  return true;
+}
+
 std::int64_t count_goroutines() {
   std::int64_t n = static_cast<std::int64_t>(sched.foreign_created.load(std::memory_order_relaxed)) -
                    static_cast<std::int64_t>(sched.exited_off_p.load(std::memory_order_relaxed));
@@ -1357,7 +1450,7 @@ void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
     trace_event(m, TraceKind::kCreate, gp->goid);
   if (p != nullptr) {
     counter_add(p->created);
-    runqput(p, gp, true);
+    put_runnable(p, gp, true);
   } else {
     sched.foreign_created.fetch_add(1, std::memory_order_relaxed);
     {
@@ -1365,6 +1458,14 @@ void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
       globrunqput(gp);
     }
     sched.foreign_spawning.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  // Under a seed the child may run before go() returns, as it may in Go (where the
+  // spawner can be preempted, or the child stolen, at once).  Tested first, so that
+  // the usual path keeps its tail call to wakep.
+  if (sched.randomize.load(std::memory_order_relaxed)) [[unlikely]] {
+    wakep();
+    random_yield();
+    return;
   }
   wakep();
 }
@@ -1389,6 +1490,29 @@ int parse_maxprocs(const Options& opts) {
     }
   }
   return std::min(n, kMaxProcs);
+}
+
+// Options::schedule_seed, else $GORT_SCHEDULE_SEED; 0: off.
+std::uint64_t parse_schedule_seed(const Options& opts) {
+  if (opts.schedule_seed != 0) return opts.schedule_seed;
+  const char* env = std::getenv("GORT_SCHEDULE_SEED");
+  if (env == nullptr || *env == '\0') return 0;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(env, &end, 10);
+  if (*end != '\0' || errno == ERANGE || !std::isdigit(static_cast<unsigned char>(env[0])))
+    throw std::invalid_argument(std::string("gort: GORT_SCHEDULE_SEED=\"") + env +
+                                "\" is not an unsigned 64-bit integer (0: off)");
+  return v;
+}
+
+// P `id`'s stream of the seed: splitmix64 of the two (Vigna's seeding finaliser), so
+// that neighbouring seeds and ids start far apart.
+std::uint64_t sched_rand_init(std::uint64_t seed, int id) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(id) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
 }
 
 struct MainFrame {
@@ -1465,6 +1589,8 @@ void free_runtime(RunReport& report) {
   sched.exited_off_p = 0;
   sched.handoffs = 0;
   sched.main_result = 0;
+  sched.randomize.store(false, std::memory_order_relaxed);
+  sched.schedule_seed.store(0, std::memory_order_relaxed);
   sched.m0 = nullptr;
   sched.teardown_driver = nullptr;
   sched.exiting = false;
@@ -1485,9 +1611,11 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
     throw std::logic_error("gort::run: another gort::run is active in this process");
   int procs;
   std::size_t stack_size;
+  std::uint64_t seed;
   try {
     procs = parse_maxprocs(opts);
     stack_size = stack_size_for(opts.stack_size);
+    seed = parse_schedule_seed(opts);
   } catch (...) {
     sched.running.store(false);
     throw;
@@ -1498,12 +1626,15 @@ int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   ensure_signal_stack();
   sched.gomaxprocs = procs;
   sched.stack_size = stack_size;
+  sched.schedule_seed.store(seed, std::memory_order_relaxed);
+  sched.randomize.store(seed != 0, std::memory_order_relaxed);
   sched.start_ns = nanotime();
   sched_init_env(opts.hog_warn);
   trace_start();
   for (int i = 0; i < procs; ++i) {
     P* p = new P;
     p->id = i;
+    p->sched_rand = sched_rand_init(seed, i);
     p->runq.set_sole_consumer(procs == 1);  // one P: no thieves
     sched.allp.push_back(p);
   }

@@ -55,6 +55,20 @@ constexpr std::int64_t kNoWakeDeadline = INT64_MAX;
 // Go's Gosched: lets the other goroutines of this P run first.
 void gosched();
 
+// Randomized schedules (design in proc.cpp).  random_yield_point() is a scheduling
+// point only under a schedule seed: the running goroutine then yields with
+// probability 1/kRandomYieldOdds, drawn from its P's seeded stream.  Call it only
+// where a goroutine may already park (it may throw AbandonUnwind, as gosched does) and
+// no runtime lock is held; it does nothing on a thread or inside blocking().
+void random_yield();
+inline void random_yield_point() {
+  if (sched.randomize.load(std::memory_order_relaxed)) [[unlikely]]
+    random_yield();
+}
+// Under a schedule seed: reserves n numbers of the calling goroutine's P's stream
+// (rand.hpp), storing the state before them in *state; false on a thread without a P.
+bool reserve_sched_rand(std::size_t n, std::uint64_t* state);
+
 // blocking(): the M gives up its P for the call and takes one back afterwards.
 void entersyscall();
 void exitsyscall();

@@ -122,6 +122,13 @@ struct Sched {
   std::vector<P*> allp;                       // fixed while running
   std::int32_t gomaxprocs = 0;                // fixed while running
   std::size_t stack_size = 0;                 // fixed while running
+  // Randomized schedules (GORT_SCHEDULE_SEED, Options::schedule_seed; proc.cpp): on
+  // when schedule_seed != 0; Go's randomizeScheduler, which it turns on under -race.
+  // Fixed while running (set before any M but m0 exists, cleared after every M is
+  // joined), so relaxed loads suffice; atomic only because threads outside the runtime
+  // read it (a channel operation) while run() starts or ends.
+  std::atomic<bool> randomize{false};
+  std::atomic<std::uint64_t> schedule_seed{0};
   G* gfree GORT_GUARDED_BY(lock) = nullptr;   // global free Gs
   std::atomic<std::int32_t> gfree_count{0};   // lock to write; peeked at without it
   GChunk* gchunks GORT_GUARDED_BY(lock) = nullptr;  // every G of this run lives in one of these
@@ -261,6 +268,11 @@ struct M {
   long tid = 0;                 // OS thread id, for dumps and tests
   PostSwitch post;              // owner: left by the context that switched away
   std::uint32_t fastrand = 0;   // owner: steal order
+  // owner: > 0 while this M runs code that must not switch goroutines, though it may
+  // be on a goroutine's stack and call the public API: timer functions, which run
+  // under their heap's lock (a context's deadline calls go()).  random_yield does
+  // nothing then.  Go's m.locks, which disables preemption the same way.
+  std::int32_t locks = 0;
   std::thread thread;           // not for m0
   TraceBuffer* trace = nullptr; // owner: GORT_TRACE events of this M (trace.cpp)
   MSample sample;               // see MSample
@@ -279,6 +291,10 @@ struct P {
   std::uint32_t sysmon_schedtick = 0;          // sysmon only: schedtick when it last changed
   std::int64_t sysmon_schedwhen = 0;           // sysmon only: nanotime() of that change
   std::uint32_t runnext_streak = 0;            // owner: consecutive runs taken from runnext
+  // owner: this P's stream of the schedule seed (wyrand state, rand.hpp); used only
+  // when sched.randomize.  Per P, not per M: at one P the decisions then follow from
+  // the seed alone, whichever thread holds the P.
+  std::uint64_t sched_rand = 0;
   std::atomic<std::uint32_t> syscalltick{0};   // owner writes; sysmon reads
   std::atomic<std::int64_t> syscallwhen{0};    // owner writes; sysmon reads
   std::uint32_t sysmon_syscalltick = 0;        // sysmon only

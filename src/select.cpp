@@ -82,6 +82,8 @@
 
 #include "chan.hpp"
 #include "os.hpp"
+#include "proc.hpp"
+#include "rand.hpp"
 
 namespace gort::detail {
 
@@ -101,34 +103,21 @@ constexpr std::size_t kSelectFrameCases = 16;
 // selectgo's orders are arrays of uint16_t case indices (Go's limit too).
 constexpr std::size_t kMaxSelectCases = std::size_t{1} << 16;
 
-// wyrand (Wang Yi's generator, the one Go's cheaprand uses on 64-bit).
-constexpr std::uint64_t kWyP0 = 0xa0761d6478bd642fULL;
-constexpr std::uint64_t kWyP1 = 0xe7037ed1a0b428dbULL;
-
 thread_local std::uint64_t t_rand_state = 0;
 
-// wyrand's state is a counter advanced by kWyP0 per number: reserves `n` numbers of
-// this thread's stream and returns the state before them, so that a select touches
-// thread-local storage once however many cases it has.  Out of line: a goroutine may
-// move to another thread at any park, so no thread-local address may be kept across
-// one (tls.cpp); this function never parks.
+// Reserves `n` numbers of this thread's wyrand stream (rand.hpp) and returns the state
+// before them, so that a select touches thread-local storage once however many cases
+// it has.  Out of line: a goroutine may move to another thread at any park, so no
+// thread-local address may be kept across one (tls.cpp); this function never parks.
+// Under a schedule seed the numbers come from the P's seeded stream instead, so that
+// the seed decides the poll order too (proc.cpp, "Randomized schedules").
 [[gnu::noinline]] std::uint64_t reserve_rand(std::size_t n) {
+  if (sched.randomize.load(std::memory_order_relaxed)) [[unlikely]]
+    if (std::uint64_t s; reserve_sched_rand(n, &s)) return s;
   std::uint64_t s = t_rand_state;
   if (s == 0) s = static_cast<std::uint64_t>(nanotime()) ^ reinterpret_cast<std::uintptr_t>(&t_rand_state);
   t_rand_state = s + kWyP0 * n;
   return s;
-}
-
-// The next number of a reserved stretch (Go's cheaprand on 64-bit).
-std::uint32_t wyrand(std::uint64_t* s) {
-  *s += kWyP0;
-  const unsigned __int128 m = static_cast<unsigned __int128>(*s) * (*s ^ kWyP1);
-  return static_cast<std::uint32_t>(static_cast<std::uint64_t>(m >> 64) ^ static_cast<std::uint64_t>(m));
-}
-
-// Uniform in [0, n) (Lemire's multiply-shift, Go's cheaprandn).
-std::uint32_t randn(std::uint64_t* s, std::uint32_t n) {
-  return static_cast<std::uint32_t>((static_cast<std::uint64_t>(wyrand(s)) * n) >> 32);
 }
 
 struct SelectResult {
@@ -450,6 +439,9 @@ std::size_t select_cases(const SelectCaseRef* refs, std::size_t n) {
   }
   if (r.index < n) {
     refs[r.index].complete(r.recv_ok);
+    // Randomized schedules: a blocking select is a scheduling point after its case
+    // ran (proc.cpp).  A one-case select yielded in chansend/chanrecv already.
+    if (block && n > 1) random_yield_point();
     return r.index;
   }
   if (block) return n;  // teardown of an unwinding goroutine: no handler runs

@@ -28,6 +28,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "fatal.hpp"
 #include "funcname.hpp"
 #include "gobuf.hpp"
 #include "os.hpp"
@@ -140,6 +141,7 @@ void report_overflow(std::size_t limit, bool frames) {
     if (frames) print_overflow_frames();
   }
   print_stack_size_hint(limit);
+  write_schedule_seed();
 }
 
 [[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {

@@ -25,6 +25,7 @@ Stats stats() {
   s.spawned = sched.foreign_created.load(std::memory_order_relaxed);
   s.handoffs = sched.handoffs.load(std::memory_order_relaxed);
   s.hogs = sched.hogs.load(std::memory_order_relaxed);
+  s.schedule_seed = sched.schedule_seed.load(std::memory_order_relaxed);
   for (P* p : sched.allp) {
     s.local_runq += p->runq.size();
     s.spawned += p->created.load(std::memory_order_relaxed);

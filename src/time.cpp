@@ -205,6 +205,8 @@ std::int64_t check_timers(P* p, std::int64_t now) {
   TimerHeap& h = p->timers;
   std::int64_t w = h.when0.load(std::memory_order_acquire);
   if (w == 0 || w > now) return w;
+  M* m = getm();  // null on a thread that is not an M
+  if (m != nullptr) ++m->locks;  // timer functions run under h.lock: no switch (random_yield)
   h.lock.lock();
   while (!h.heap.empty()) {
     timer* t = h.heap[0].t;
@@ -233,6 +235,7 @@ std::int64_t check_timers(P* p, std::int64_t now) {
   }
   std::int64_t next = h.heap.empty() ? 0 : h.heap[0].when;
   h.lock.unlock();
+  if (m != nullptr) --m->locks;
   return next;
 }
 

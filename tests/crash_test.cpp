@@ -93,6 +93,17 @@ TEST(Crash, DeadlockOnAChannelNobodyFeeds) {
   check({"deadlock_chan_recv", {}, {"fatal error: all goroutines are asleep - deadlock!", "goroutine 1 [chan receive]:"}});
 }
 
+// Under a schedule seed, a report ends with the seed, so that the failing schedule can
+// be replayed; Go's first lines are unchanged.
+TEST(Crash, ReportsEndWithTheScheduleSeed) {
+  check({"deadlock_chan_recv", {"GORT_SCHEDULE_SEED=7"},
+         {"fatal error: all goroutines are asleep - deadlock!", "\nschedule seed: 7 (GORT_SCHEDULE_SEED replays it)\n"}});
+  check({"panic_goroutine", {"GORT_SCHEDULE_SEED=18446744073709551615"},
+         {"panic: boom", "\nschedule seed: 18446744073709551615 (GORT_SCHEDULE_SEED replays it)\n"}});
+  auto r = gort_test::run_process(std::string(GORT_CRASH_DIR) + "/deadlock_chan_recv", {}, {"GORT_SCHEDULE_SEED=0"});
+  EXPECT_EQ(r.err.find("schedule seed"), std::string::npos) << r.err;  // 0: off
+}
+
 TEST(Crash, DeadlockInSelectsOverNilChannels) {
   check({"deadlock_select_nil", {}, {"fatal error: all goroutines are asleep - deadlock!", "goroutine 1 [select]:",
                                       "[select (no cases)]:"}});

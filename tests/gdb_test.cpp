@@ -32,12 +32,12 @@ TEST(Gdb, InfoGoroutinesAndTheBacktraceOfAParkedGoroutine) {
   const std::string info = section(r.out, "==info==", "==bt==");
   EXPECT_NE(info.find("    1 running\n"), std::string::npos) << info;
   EXPECT_NE(info.find("    2 waiting chan receive  created by "), std::string::npos) << info;
-  EXPECT_NE(info.find("gdb/goroutines.cpp:21\n"), std::string::npos) << info;  // wg.go of goroutine 2
+  EXPECT_NE(info.find("gdb/goroutines.cpp:23\n"), std::string::npos) << info;  // wg.go of goroutine 2
   EXPECT_NE(info.find("    3 waiting sync.WaitGroup.Wait  created by "), std::string::npos) << info;
 
   // From the switch, through the park, to the goroutine's own function and its entry.
   const std::string bt = section(r.out, "==bt==", "==after==");
-  for (const char* frame : {"#0 ", "gopark", "chanrecv", "wait_for_value", "gdb/goroutines.cpp:11", "gort_context_entry"})
+  for (const char* frame : {"#0 ", "gopark", "chanrecv", "wait_for_value", "gdb/goroutines.cpp:13", "gort_context_entry"})
     EXPECT_NE(bt.find(frame), std::string::npos) << "no \"" << frame << "\" in:\n" << bt;
 
   // A running goroutine's frames are its thread's: the command says so (on stderr).

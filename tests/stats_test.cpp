@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -192,11 +193,16 @@ namespace {
 // a goroutine ran, why it stopped, and instant events for go/ready.
 TEST(Trace, WritesChromeTraceEventJson) {
   if (std::getenv("GORT_TRACE_CHILD") != nullptr) {
-    // One P: G2 cannot run (and send) before main parks in recv, which the trace must show.
+    // One P: G2 cannot send before main parks in recv, which the trace must show,
+    // whichever runs first after go() (under a schedule seed G2 may): G2 sleeps
+    // first, and main reaches its recv without another scheduling point.
     gort::run(
         [] {
           auto ch = gort::make_chan<int>();
-          gort::go([ch]() mutable { ch.send(1); });
+          gort::go([ch]() mutable {
+            gort::sleep(std::chrono::milliseconds(1));
+            ch.send(1);
+          });
           (void)ch.recv();
           gort::blocking([] {});
         },

@@ -55,8 +55,18 @@ Exit run_process(const std::string& path, const std::vector<std::string>& args,
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The extra entries replace the inherited ones of the same name: getenv returns the
+  // first match, so an appended GORT_SCHEDULE_SEED=0 would lose to the suite's own.
+  auto overridden = [&env](const char* e) {
+    for (const auto& x : env) {
+      const std::size_t eq = x.find('=');
+      if (eq != std::string::npos && std::strncmp(e, x.c_str(), eq + 1) == 0) return true;
+    }
+    return false;
+  };
   std::vector<std::string> env_s;
-  for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!overridden(*e)) env_s.emplace_back(*e);
   env_s.insert(env_s.end(), env.begin(), env.end());
   std::vector<char*> envp;
   for (auto& e : env_s) envp.push_back(e.data());

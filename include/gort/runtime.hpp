@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <type_traits>
@@ -31,6 +32,13 @@ struct Options {
   // 0: $GORT_HOGWARN (0 there turns the warning off), else 10 ms (off in ASan and TSan
   // builds, which run code several times slower).  < 0: off.
   int hog_warn = 0;
+  // Randomized schedules, for testing concurrent code: the order in which runnable
+  // goroutines run (which Go leaves unspecified), select's choice among ready cases,
+  // and extra yields after go() and channel hand-offs are drawn from this seed, so
+  // that code that works only by luck of order fails under some seed, and at
+  // max_procs 1 the same seed replays the same schedule.  Go semantics are unchanged.
+  // 0: $GORT_SCHEDULE_SEED, else off.  Crash reports and stats() show the seed.
+  std::uint64_t schedule_seed = 0;
 };
 
 namespace detail {

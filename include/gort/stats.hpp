@@ -11,6 +11,8 @@
 // Options::hog_warn): a goroutine that runs that long without a scheduling point
 // while others wait for its P is reported on stderr once, with its frames
 // (stats().hogs counts the reports).
+// GORT_SCHEDULE_SEED=<n> (also Options::schedule_seed): randomized schedules for
+// testing, see runtime.hpp; stats().schedule_seed is the seed in effect.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +41,7 @@ struct Stats {
   std::size_t stacks_reserved = 0; // stacks carved so far (process-wide)
   std::size_t stacks_pooled = 0;   // free in the process-wide pool (not counting per-P caches)
   const char* stack_guard = "";    // "madvise-guard", "mprotect" or "canary"
+  std::uint64_t schedule_seed = 0; // the randomized-schedule seed in effect (GORT_SCHEDULE_SEED); 0: off
 };
 
 Stats stats();

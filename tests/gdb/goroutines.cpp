@@ -4,6 +4,8 @@
 #include <gort/gort.hpp>
 
 #include <cstdio>
+#include <sstream>
+#include <string>
 
 extern "C" __attribute__((noinline)) void gort_gdb_stop() { asm volatile("" ::: "memory"); }
 
@@ -22,7 +24,15 @@ int main() {
         gort::WaitGroup gate;
         gate.add(1);
         wg.go([&gate] { gate.wait(); });
-        gort::yield();  // one P: both run and park
+        // Until both have parked: one yield is not enough in general (under a schedule
+        // seed either may not have run yet, or may have been put behind main).
+        for (;;) {
+          std::ostringstream dump;
+          gort::dump_goroutines(dump);
+          const std::string d = dump.str();
+          if (d.find("[chan receive") != std::string::npos && d.find("[sync.WaitGroup.Wait") != std::string::npos) break;
+          gort::yield();
+        }
         gort_gdb_stop();
         gate.done();
         ch.send(42);
