@@ -224,7 +224,7 @@ void runqput(P* p, G* gp, bool next) {
 [[gnu::noinline]] void runqput_random(P* p, G* gp, bool next) {
   const std::uint32_t r = wyrand(&p->sched_rand);
   if (r % kRandomGlobalOdds == 0) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     globrunqput(gp);
     return;
   }
@@ -237,13 +237,13 @@ void runqput(P* p, G* gp, bool next) {
 [[gnu::noinline]] G* runq_next_local_random(P* p) {
   const std::uint32_t r = wyrand(&p->sched_rand);
   if (r % kRandomGlobalOdds == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (G* gp = globrunqget(p, 1)) return gp;
   }
   bool from_runnext = false;
   if (G* gp = p->runq.get(&from_runnext, (r & (1u << 16)) != 0)) return gp;
   if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     return globrunqget(p, 0);
   }
   return nullptr;
