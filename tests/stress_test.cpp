@@ -71,8 +71,11 @@ TEST_P(Stress, AMillionParkedAtOnceThenReleased) {
 
 // Touches `bytes` of the calling goroutine's stack, as a deep call would.
 [[gnu::noinline]] void touch_stack(std::size_t bytes) {
-  volatile char buf[64 * 1024];
+  char buf[64 * 1024];
   for (std::size_t i = 0; i < bytes && i < sizeof buf; i += 4096) buf[i] = 1;
+  // The stores must happen and the array must be on the stack (clang turned a
+  // volatile array that never escaped into one page of touches).
+  asm volatile("" : : "r"(buf) : "memory");
 }
 
 // The stacks of a burst of goroutines go back to the kernel while the program goes on
