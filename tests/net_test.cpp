@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "gobuf.hpp"  // GORT_ASAN, GORT_TSAN
 #include "test_util.hpp"
 
 namespace {
