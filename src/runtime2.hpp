@@ -53,7 +53,6 @@ enum class WaitReason : std::uint8_t {
   kChanReceive,
   kChanSend,
   kSleep,
-  kTimerChan,
   kSemacquire,
   kSyncCondWait,
   kSyncMutexLock,
@@ -62,7 +61,6 @@ enum class WaitReason : std::uint8_t {
   kSyncWaitGroupWait,
   kSyncOnceDo,
   kSemaphoreAcquire,
-  kGroupWait,
   kIOWait,
   kExitSyscall,   // back from blocking(), waiting for a P
   kCount

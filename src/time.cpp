@@ -194,13 +194,6 @@ bool deltimer(timer* t) {
   }
 }
 
-bool modtimer(timer* t, std::int64_t when, std::int64_t period) {
-  bool was_armed = deltimer(t);
-  t->period = period;
-  addtimer(t, when);
-  return was_armed;
-}
-
 std::int64_t check_timers(P* p, std::int64_t now) {
   TimerHeap& h = p->timers;
   std::int64_t w = h.when0.load(std::memory_order_acquire);

@@ -62,8 +62,6 @@ void addtimer(timer* t, std::int64_t when);
 // touches t or what its function uses.  So a timer's memory may be reused or freed
 // only after deltimer (its fast path, for a timer that is not armed, is one load).
 bool deltimer(timer* t);
-// Disarms t if armed, then arms it for `when`; returns whether it was armed.
-bool modtimer(timer* t, std::int64_t when, std::int64_t period);
 
 // Runs p's timers that are due at `now`; returns p's next deadline (0: none).
 std::int64_t check_timers(P* p, std::int64_t now);

@@ -252,7 +252,6 @@ const char* wait_reason_string(WaitReason r) {
       "chan receive",              // kChanReceive
       "chan send",                 // kChanSend
       "sleep",                     // kSleep
-      "timer",                     // kTimerChan
       "semacquire",                // kSemacquire
       "sync.Cond.Wait",            // kSyncCondWait
       "sync.Mutex.Lock",           // kSyncMutexLock
@@ -261,7 +260,6 @@ const char* wait_reason_string(WaitReason r) {
       "sync.WaitGroup.Wait",       // kSyncWaitGroupWait
       "sync.Once.Do",              // kSyncOnceDo
       "semaphore acquire",         // kSemaphoreAcquire
-      "errgroup.Group.Wait",       // kGroupWait
       "IO wait",                   // kIOWait
       "syscall exit",              // kExitSyscall
   };
