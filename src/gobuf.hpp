@@ -34,26 +34,7 @@
 #error "gort has no context switch for this architecture (asm_amd64.S, asm_arm64.S)"
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define GORT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GORT_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define GORT_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GORT_TSAN 1
-#endif
-#endif
-#ifndef GORT_ASAN
-#define GORT_ASAN 0
-#endif
-#ifndef GORT_TSAN
-#define GORT_TSAN 0
-#endif
+#include "sanitizers.hpp"
 
 #if GORT_ASAN
 #include <sanitizer/asan_interface.h>

@@ -33,6 +33,7 @@
 #include "gobuf.hpp"
 #include "os.hpp"
 #include "runtime2.hpp"
+#include "sanitizers.hpp"
 #include "throwtrace.hpp"
 
 namespace gort::detail {

@@ -53,6 +53,7 @@
 #include "funcname.hpp"
 #include "netpoll.hpp"
 #include "proc.hpp"
+#include "sanitizers.hpp"
 #include "stack.hpp"
 #include "sysmon.hpp"
 #include "throwtrace.hpp"

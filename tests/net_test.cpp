@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "gobuf.hpp"  // GORT_ASAN, GORT_TSAN
+#include "sanitizers.hpp"
 #include "test_util.hpp"
 
 namespace {

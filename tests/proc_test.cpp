@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "gobuf.hpp"  // GORT_ASAN, GORT_TSAN
+#include "sanitizers.hpp"
 #include "test_util.hpp"
 
 #if !GORT_ASAN && !GORT_TSAN  // the sanitizers own operator new

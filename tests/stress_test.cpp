@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "gobuf.hpp"  // GORT_ASAN, GORT_TSAN
+#include "sanitizers.hpp"
 #include "test_util.hpp"
 
 namespace {
