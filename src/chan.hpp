@@ -155,11 +155,11 @@ struct hchan {
   const std::size_t alloc_align;          // immutable: alignment of the allocation
   std::atomic<std::size_t> refs{1};       // handles (Chan, SendChan, RecvChan, owning cases)
   // Called once the last reference is gone, before the channel is freed: a timer's
-  // channel disarms and frees its timer here (time.cpp).  Set before the channel is
+  // channel disarms and frees its timer here (sleep.cpp).  Set before the channel is
   // shared, never changed.
   void (*on_release)(void* arg) = nullptr;
   void* on_release_arg = nullptr;
-  // A timer's channel (time.cpp).  It buffers the one value a fire delivers, but reports
+  // A timer's channel (sleep.cpp).  It buffers the one value a fire delivers, but reports
   // size() == capacity() == 0, as Go 1.23's synchronous timer channels do: a user sees a
   // channel that hands over a value only when one is due.  Set before the channel is
   // shared, never changed.

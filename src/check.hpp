@@ -65,7 +65,7 @@ inline constexpr bool kDebugChecks = false;
 
 enum class LiveKind : std::uint8_t {
   kChannels,      // hchan allocated and not yet freed
-  kTimers,        // Timer/Ticker/after/after_func cores (time.cpp)
+  kTimers,        // Timer/Ticker/after/after_func cores (sleep.cpp)
   kSudogs,        // Sudogs queued on a channel
   kContextNodes,  // ContextNode / DeadlineNode allocated and not yet freed
   kCount

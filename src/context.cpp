@@ -77,7 +77,7 @@
 // readies waiters); a node's mu -> a timer heap's lock (arming).  Never two node locks
 // at once: cancel takes one node lock at a time, and registration takes only the
 // parent's.  The done channel's hook runs where its last handle is dropped, never
-// under a channel or heap lock (as time.cpp's channel timers rely on too), and
+// under a channel or heap lock (as sleep.cpp's channel timers rely on too), and
 // releases like a dropped Context.  No lock is held across anything that blocks.
 //
 // Rejected alternatives:

@@ -49,7 +49,7 @@ std::int64_t saturated_ns(std::chrono::duration<Rep, Period> d) {
   return static_cast<std::int64_t>(ns);
 }
 
-struct TimerCore;  // src/time.cpp
+struct TimerCore;  // src/sleep.cpp
 }  // namespace detail
 
 template <class Rep, class Period>
