@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <cstring>
 
+// The frame gort_swap_context leaves on a stack (SwitchFrame), one architecture per
+// header, each tied to its assembly's offsets by static_assert.
 #if defined(__x86_64__)
 #include "gobuf_amd64.h"
 #elif defined(__aarch64__)
@@ -56,45 +58,6 @@ extern "C" __cxa_eh_globals* __cxa_get_globals() noexcept;
 }  // namespace __cxxabiv1
 
 namespace gort::detail {
-
-// The register frame gort_swap_context leaves on a stack; tied to the assembly's
-// offsets so that a change on one side cannot silently miss the other.
-#if defined(__x86_64__)
-struct SwitchFrame {
-  std::uint32_t mxcsr;
-  std::uint16_t fpcw, pad;
-  std::uint64_t r15, r14, r13, r12, rbx, rbp, rip;
-};
-static_assert(offsetof(SwitchFrame, mxcsr) == GORT_FRAME_MXCSR);
-static_assert(offsetof(SwitchFrame, fpcw) == GORT_FRAME_FPCW);
-static_assert(offsetof(SwitchFrame, r15) == GORT_FRAME_R15);
-static_assert(offsetof(SwitchFrame, r14) == GORT_FRAME_R14);
-static_assert(offsetof(SwitchFrame, r13) == GORT_FRAME_R13);
-static_assert(offsetof(SwitchFrame, r12) == GORT_FRAME_R12);
-static_assert(offsetof(SwitchFrame, rbx) == GORT_FRAME_RBX);
-static_assert(offsetof(SwitchFrame, rbp) == GORT_FRAME_RBP);
-static_assert(offsetof(SwitchFrame, rip) == GORT_FRAME_RIP);
-static_assert(sizeof(SwitchFrame) == GORT_FRAME_SIZE && GORT_FRAME_SIZE % 16 == 0);
-#elif defined(__aarch64__)
-struct SwitchFrame {
-  std::uint64_t x19, x20, x21, x22, x23, x24, x25, x26, x27, x28, x29, x30;
-  double d8, d9, d10, d11, d12, d13, d14, d15;
-  std::uint64_t fpcr, pad;
-};
-static_assert(offsetof(SwitchFrame, x19) == GORT_FRAME_X19);
-static_assert(offsetof(SwitchFrame, x21) == GORT_FRAME_X21);
-static_assert(offsetof(SwitchFrame, x23) == GORT_FRAME_X23);
-static_assert(offsetof(SwitchFrame, x25) == GORT_FRAME_X25);
-static_assert(offsetof(SwitchFrame, x27) == GORT_FRAME_X27);
-static_assert(offsetof(SwitchFrame, x29) == GORT_FRAME_X29);
-static_assert(offsetof(SwitchFrame, x30) == GORT_FRAME_X30);
-static_assert(offsetof(SwitchFrame, d8) == GORT_FRAME_D8);
-static_assert(offsetof(SwitchFrame, d10) == GORT_FRAME_D10);
-static_assert(offsetof(SwitchFrame, d12) == GORT_FRAME_D12);
-static_assert(offsetof(SwitchFrame, d14) == GORT_FRAME_D14);
-static_assert(offsetof(SwitchFrame, fpcr) == GORT_FRAME_FPCR);
-static_assert(sizeof(SwitchFrame) == GORT_FRAME_SIZE && GORT_FRAME_SIZE % 16 == 0);
-#endif
 
 // Value written at the lowest word of a stack that has no guard page.
 inline constexpr std::uint64_t kStackCanary = 0x676f72742d737461ULL;  // "gort-sta"
