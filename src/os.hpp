@@ -1,7 +1,8 @@
 // os.hpp -- what the runtime needs from the operating system and the CPU.
 //
-// The contract every platform file (os_linux.cpp, signal_linux.cpp) provides.  Shared
-// runtime code calls only these, so a port replaces those files and nothing else.
+// The contract every platform file (os_linux.cpp, mem_linux.cpp, signal_linux.cpp)
+// provides.  Shared runtime code calls only these, so a port replaces those files and
+// nothing else.
 #pragma once
 
 #include <atomic>
@@ -46,6 +47,30 @@ void write_stderr_u64(std::uint64_t v);
 
 // The stack size of a thread the runtime starts (std::thread: the default attributes).
 std::size_t os_thread_stack_size();
+
+// Memory for stacks (mem_linux.cpp, Go's mem_linux.go).  Addresses and sizes are
+// page-aligned.  A function that fails leaves the kernel's errno: the caller's report
+// names it.
+std::size_t os_page_size();
+// Reserves n bytes of address space, readable and writable, that the kernel commits a
+// page at a time at first touch: no commit charge for untouched pages, no transparent
+// huge pages (a touch must not commit 2 MiB).  Null if refused (Go's sysReserve and
+// sysMap in one).
+void* sys_reserve(std::size_t n);
+// Gives the pages of [p, p + n) back to the kernel (Go's sysUnused): the range stays
+// reserved and reads as zeros when next touched; guard regions inside it survive.
+void sys_unused(void* p, std::size_t n);
+// Guard regions: any access to [p, p + n) faults.  sys_guard_install costs no kernel
+// mapping (MADV_GUARD_INSTALL, Linux >= 6.13; sys_guard_install_supported probes for
+// it once, on a scratch reservation).  sys_guard_protect is the classic PROT_NONE
+// (Go's sysFault): it splits its mapping in two, so it counts against
+// os_max_map_count().
+bool sys_guard_install_supported();
+bool sys_guard_install(void* p, std::size_t n);
+bool sys_guard_protect(void* p, std::size_t n);
+// The most memory mappings a process may hold (vm.max_map_count; the kernel's default
+// if it cannot be read).
+long os_max_map_count();
 
 // For the report when the kernel refuses memory (a stack reservation, a thread's
 // stack): writes into buf (NUL-terminated, at most n bytes) one "runtime: ..." line

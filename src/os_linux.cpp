@@ -143,6 +143,12 @@ std::size_t os_thread_stack_size() {
   return size;
 }
 
+long os_max_map_count() {
+  constexpr long kLinuxDefault = 65530;  // DEFAULT_MAX_MAP_COUNT
+  const long long v = read_proc_number("/proc/sys/vm/max_map_count", nullptr);
+  return v < 0 ? kLinuxDefault : static_cast<long>(v);
+}
+
 void os_memory_limit_hints(std::size_t request, char* buf, std::size_t n) {
   if (n == 0) return;
   buf[0] = '\0';

@@ -42,6 +42,9 @@
 //
 // Slot layout inside a reservation (addresses grow to the right):
 //     | guard (kGuardSize) | usable stack (size) | guard | usable stack | ...
+// The system calls behind reserving, guarding and releasing are the OS layer's
+// (os.hpp, mem_linux.cpp).
+//
 // Locking: one mutex (g_lock) guards the pools and reservations; the arena registry
 // read by the SIGSEGV handler is append-only and published with release stores.
 #include "stack.hpp"
@@ -50,9 +53,6 @@
 #include "gobuf.hpp"
 #include "os.hpp"
 #include "sysmon.hpp"
-
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -65,10 +65,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102  // uapi/asm-generic/mman-common.h, Linux 6.13
-#endif
 
 namespace gort::detail {
 namespace {
@@ -93,11 +89,6 @@ constexpr int kScavengeBatchesPerTick = 4;
 // A pool this far beyond its warm set wakes a sysmon that sleeps for want of work.
 constexpr std::size_t kScavengeWake = 1024;
 constexpr long kMapCountReserve = 16384;        // mappings left to the program itself
-
-std::size_t page_size() {
-  static const std::size_t p = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  return p;
-}
 
 // Registry of reservations for the fault handler: entries are written before
 // g_arena_count is raised (release) and never change afterwards.
@@ -143,23 +134,11 @@ GuardMode detect_guard_mode() {
     if (std::strcmp(forced, "mprotect") == 0) return GuardMode::kMprotect;
     if (std::strcmp(forced, "canary") == 0) return GuardMode::kCanary;
   }
-  // Probe: MADV_GUARD_INSTALL on a scratch reservation.
-  std::size_t ps = page_size();
-  void* p = mmap(nullptr, 2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
-  if (p == MAP_FAILED) return GuardMode::kMprotect;
-  bool ok = madvise(p, ps, MADV_GUARD_INSTALL) == 0;
-  munmap(p, 2 * ps);
-  return ok ? GuardMode::kMadvise : GuardMode::kMprotect;
+  return sys_guard_install_supported() ? GuardMode::kMadvise : GuardMode::kMprotect;
 }
 
 long mprotect_budget() {
-  long max_maps = 65530;  // the kernel's default
-  if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
-    if (std::fscanf(f, "%ld", &max_maps) != 1) max_maps = 65530;
-    std::fclose(f);
-  }
-  return std::max(0L, (max_maps - kMapCountReserve) / 2);  // each guard splits one mapping in two
+  return std::max(0L, (os_max_map_count() - kMapCountReserve) / 2);  // each guard splits one mapping in two
 }
 
 void warn_canaries_once(int err) {
@@ -183,7 +162,7 @@ SizePool& pool_for(std::size_t size) {  // g_lock held
     if (g_pools[i]->size == size) return *g_pools[i];
   if (g_npools == kMaxSizeClasses) {
     std::fprintf(stderr, "fatal error: gort: more than %d distinct stack sizes in one process\n", kMaxSizeClasses);
-    _exit(2);
+    std::_Exit(2);
   }
   auto* p = new SizePool;
   p->size = size;
@@ -204,16 +183,13 @@ bool map_arena(SizePool& pool) {  // g_lock held
   }
   void* base;
   for (;;) {
-    // MAP_STACK: no transparent huge pages (Linux >= 6.7), which would commit 2 MiB at a touch.
-    base = mmap(nullptr, slot * slots, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                -1, 0);
-    if (base != MAP_FAILED) break;
+    base = sys_reserve(slot * slots);
+    if (base != nullptr) break;
     if (errno != ENOMEM || slots == 1) return false;
     slots /= 2;
     pool.next_arena_slots = slots;  // grow again from what fitted
   }
   pool.next_arena_slots = std::min(kMaxArenaSlots, slots * 2);
-  madvise(base, slot * slots, MADV_NOHUGEPAGE);
   g_arenas[n] = ArenaInfo{static_cast<char*>(base), slot, slots};
   g_arena_count.store(n + 1, std::memory_order_release);
   pool.carve_next = static_cast<char*>(base);
@@ -230,12 +206,12 @@ Stack carve(SizePool& pool) {  // g_lock held
   int guard_err = 0;
   switch (stack_guard_mode()) {
     case GuardMode::kMadvise:
-      s.guarded = madvise(guard, kGuardSize, MADV_GUARD_INSTALL) == 0;
+      s.guarded = sys_guard_install(guard, kGuardSize);
       guard_err = errno;
       break;
     case GuardMode::kMprotect:
       if (g_mprotect_budget < 0) g_mprotect_budget = mprotect_budget();
-      if (g_mprotect_budget > 0 && mprotect(guard, kGuardSize, PROT_NONE) == 0) {
+      if (g_mprotect_budget > 0 && sys_guard_protect(guard, kGuardSize)) {
         --g_mprotect_budget;
         s.guarded = true;
       } else {
@@ -257,7 +233,7 @@ Stack carve(SizePool& pool) {  // g_lock held
 }
 
 // Hands the pages of `batch` back to the kernel.  Adjacent slots are released with
-// one madvise; the guard regions between them survive it (MADV_GUARD_INSTALL markers
+// one sys_unused (one madvise); the guard regions between them survive it (MADV_GUARD_INSTALL markers
 // and PROT_NONE alike are kept by MADV_DONTNEED).  The stacks belong to nobody
 // meanwhile, so no lock is needed.
 void release_pages(std::vector<Stack>& batch) {
@@ -272,7 +248,7 @@ void release_pages(std::vector<Stack>& batch) {
       ++j;
     }
     // A canary stack keeps its canary: restore it after the pages are dropped.
-    madvise(lo, static_cast<std::size_t>(hi - lo), MADV_DONTNEED);
+    sys_unused(lo, static_cast<std::size_t>(hi - lo));
     for (std::size_t k = i; k < j; ++k)
       if (!batch[k].guarded) *reinterpret_cast<std::uint64_t*>(batch[k].lo) = kStackCanary;
     i = j;
@@ -361,7 +337,7 @@ std::size_t stack_size_for(std::size_t requested) {
     }
   }
   size = std::clamp(size, kMinStackSize, kMaxStackSize);
-  std::size_t ps = page_size();
+  std::size_t ps = os_page_size();
   return (size + ps - 1) / ps * ps;
 }
 
