@@ -45,12 +45,17 @@
 // The system calls behind reserving, guarding and releasing are the OS layer's
 // (os.hpp, mem_linux.cpp).
 //
-// Locking: one mutex (g_lock) guards the pools and reservations; the arena registry
-// read by the SIGSEGV handler is append-only and published with release stores.
+// Locking: one runtime Lock (g_lock) guards the pools and reservations.  It is taken
+// from goroutines, from threads that are no M (a Coroutine's creator, a static
+// destructor at exit) and from sysmon, never across a switch or a park: a futex lock
+// that blocks the thread is right for all of them.  The arena registry read by the
+// SIGSEGV handler is append-only and published with release stores.  g_beyond_warm
+// mirrors the pools' sizes so that sysmon's tick looks at the pools without the lock.
 #include "stack.hpp"
 
 #include "fatal.hpp"
 #include "gobuf.hpp"
+#include "lock_futex.hpp"
 #include "os.hpp"
 #include "sysmon.hpp"
 
@@ -61,7 +66,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -106,28 +110,33 @@ std::atomic<std::size_t> g_arena_count{0};
 // no hot stack is left.  The scavenger's bookkeeping: hot[0, low_water) has not been
 // touched since the current period began (pops come from the back), and
 // hot[0, idle) was untouched for the whole previous period: those may be returned.
+Lock g_lock;
+
 struct SizePool {
-  std::size_t size = 0;          // usable bytes per stack
-  std::deque<Stack> hot;
-  std::vector<Stack> cold;
-  std::size_t low_water = 0;
-  std::size_t idle = 0;
-  char* carve_next = nullptr;    // next unused slot of the newest reservation
-  char* carve_end = nullptr;
-  std::size_t next_arena_slots = kFirstArenaSlots;
+  std::size_t size = 0;          // usable bytes per stack; set once, before it is shared
+  std::deque<Stack> hot GORT_GUARDED_BY(g_lock);
+  std::vector<Stack> cold GORT_GUARDED_BY(g_lock);
+  std::size_t low_water GORT_GUARDED_BY(g_lock) = 0;
+  std::size_t idle GORT_GUARDED_BY(g_lock) = 0;
+  char* carve_next GORT_GUARDED_BY(g_lock) = nullptr;  // next unused slot of the newest reservation
+  char* carve_end GORT_GUARDED_BY(g_lock) = nullptr;
+  std::size_t next_arena_slots GORT_GUARDED_BY(g_lock) = kFirstArenaSlots;
 };
 
 constexpr int kMaxSizeClasses = 64;  // distinct stack sizes in one process
 
-std::mutex g_lock;
 // One pool per stack size in use, usually one or two.  A plain array of pointers,
 // never destroyed: pools live for the process (their reservations do too), and a
 // stack freed from a static destructor at exit must still find its pool.
-SizePool* g_pools[kMaxSizeClasses];
-int g_npools = 0;
-StackStats g_stats;
-long g_mprotect_budget = -1;     // guards mprotect may still create (kMprotect mode)
-bool g_warned = false;
+SizePool* g_pools[kMaxSizeClasses] GORT_GUARDED_BY(g_lock);
+int g_npools GORT_GUARDED_BY(g_lock) = 0;
+StackStats g_stats GORT_GUARDED_BY(g_lock);
+long g_mprotect_budget GORT_GUARDED_BY(g_lock) = -1;  // guards mprotect may still create (kMprotect mode)
+bool g_warned GORT_GUARDED_BY(g_lock) = false;
+// The stacks in hot lists beyond their pools' warm sets, summed over the pools:
+// written under g_lock (load, then store: no read-modify-write needed), read without
+// it by stack_scavenge_pending.
+std::atomic<std::size_t> g_beyond_warm{0};
 
 GuardMode detect_guard_mode() {
   if (const char* forced = std::getenv("GORT_STACK_GUARD")) {  // for tests of the fallbacks
@@ -141,7 +150,7 @@ long mprotect_budget() {
   return std::max(0L, (os_max_map_count() - kMapCountReserve) / 2);  // each guard splits one mapping in two
 }
 
-void warn_canaries_once(int err) {
+void warn_canaries_once(int err) GORT_REQUIRES(g_lock) {
   if (g_warned) return;
   g_warned = true;
   if (stack_guard_mode() == GuardMode::kMadvise) {  // not the mapping count: the kernel had no memory for it
@@ -157,7 +166,7 @@ void warn_canaries_once(int err) {
                "or `sysctl -w vm.max_map_count=2000000` restores full protection.\n");
 }
 
-SizePool& pool_for(std::size_t size) {  // g_lock held
+SizePool& pool_for(std::size_t size) GORT_REQUIRES(g_lock) {
   for (int i = 0; i < g_npools; ++i)
     if (g_pools[i]->size == size) return *g_pools[i];
   if (g_npools == kMaxSizeClasses) {
@@ -173,7 +182,7 @@ SizePool& pool_for(std::size_t size) {  // g_lock held
 // False, errno set, when not even one slot can be reserved.  A refused reservation is
 // retried at half its size down to one slot: under a limit (RLIMIT_AS, overcommit)
 // the doubling would otherwise end the program while a smaller reservation still fit.
-bool map_arena(SizePool& pool) {  // g_lock held
+bool map_arena(SizePool& pool) GORT_REQUIRES(g_lock) {
   std::size_t slot = kGuardSize + pool.size;
   std::size_t slots = std::min(pool.next_arena_slots, std::max<std::size_t>(1, kMaxArenaBytes / slot));
   std::size_t n = g_arena_count.load(std::memory_order_relaxed);
@@ -198,7 +207,7 @@ bool map_arena(SizePool& pool) {  // g_lock held
   return true;
 }
 
-Stack carve(SizePool& pool) {  // g_lock held
+Stack carve(SizePool& pool) GORT_REQUIRES(g_lock) {
   if (pool.carve_next == pool.carve_end && !map_arena(pool)) return Stack{};
   char* guard = pool.carve_next;
   pool.carve_next += kGuardSize + pool.size;
@@ -255,24 +264,31 @@ void release_pages(std::vector<Stack>& batch) {
   }
 }
 
-// Takes up to `max` stacks from the front of the hot list (g_lock held), limited to
-// the `limit` oldest and to what lies beyond the warm set.
-std::vector<Stack> take_oldest_locked(SizePool& pool, std::size_t limit, std::size_t max) {
+// g_beyond_warm += delta; only under g_lock, so a plain load and store suffice.
+void add_beyond_warm(std::ptrdiff_t delta, std::memory_order order = std::memory_order_relaxed) GORT_REQUIRES(g_lock) {
+  g_beyond_warm.store(g_beyond_warm.load(std::memory_order_relaxed) + static_cast<std::size_t>(delta), order);
+}
+
+// Takes up to `max` stacks from the front of the hot list, limited to the `limit`
+// oldest and to what lies beyond the warm set.
+std::vector<Stack> take_oldest_locked(SizePool& pool, std::size_t limit, std::size_t max) GORT_REQUIRES(g_lock) {
   std::size_t beyond_warm = pool.hot.size() > kPoolWarm ? pool.hot.size() - kPoolWarm : 0;
   std::size_t k = std::min({limit, beyond_warm, max});
   std::vector<Stack> batch(pool.hot.begin(), pool.hot.begin() + static_cast<std::ptrdiff_t>(k));
   pool.hot.erase(pool.hot.begin(), pool.hot.begin() + static_cast<std::ptrdiff_t>(k));
+  if (k > 0) add_beyond_warm(-static_cast<std::ptrdiff_t>(k));
   pool.low_water -= std::min(pool.low_water, k);
   pool.idle -= std::min(pool.idle, k);
   return batch;
 }
 
-void put_cold_locked(SizePool& pool, const std::vector<Stack>& batch) {
+void put_cold_locked(SizePool& pool, const std::vector<Stack>& batch) GORT_REQUIRES(g_lock) {
   pool.cold.insert(pool.cold.end(), batch.begin(), batch.end());
 }
 
-Stack pop_free_locked(SizePool& pool) {  // the pool is not empty
+Stack pop_free_locked(SizePool& pool) GORT_REQUIRES(g_lock) {  // the pool is not empty
   if (!pool.hot.empty()) {
+    if (pool.hot.size() > kPoolWarm) add_beyond_warm(-1);
     Stack s = pool.hot.back();
     pool.hot.pop_back();
     pool.low_water = std::min(pool.low_water, pool.hot.size());
@@ -284,13 +300,19 @@ Stack pop_free_locked(SizePool& pool) {  // the pool is not empty
   return s;
 }
 
-bool pool_empty(const SizePool& pool) { return pool.hot.empty() && pool.cold.empty(); }
+bool pool_empty(const SizePool& pool) GORT_REQUIRES(g_lock) { return pool.hot.empty() && pool.cold.empty(); }
 
 // Returns true when the pool has grown far enough beyond its warm set that a sleeping
-// sysmon should wake to scavenge it (g_lock held).
-bool push_free_locked(SizePool& pool, Stack s) {
+// sysmon should wake to scavenge it.  That store of g_beyond_warm is seq_cst: with the
+// seq_cst load of sysmon_wait in sysmon_notify_work, against sysmon's seq_cst store of
+// it and load of g_beyond_warm before it sleeps, either sysmon sees the stacks or
+// this sees it asleep and wakes it (Dekker's pattern).
+bool push_free_locked(SizePool& pool, Stack s) GORT_REQUIRES(g_lock) {
   pool.hot.push_back(s);
-  return pool.hot.size() == kPoolWarm + kScavengeWake;
+  if (pool.hot.size() <= kPoolWarm) return false;
+  const bool wake = pool.hot.size() == kPoolWarm + kScavengeWake;
+  add_beyond_warm(1, wake ? std::memory_order_seq_cst : std::memory_order_relaxed);
+  return wake;
 }
 
 bool parse_size(const char* text, std::size_t* out) {
@@ -342,7 +364,7 @@ std::size_t stack_size_for(std::size_t requested) {
 }
 
 Stack stack_alloc(std::size_t size) {
-  std::lock_guard<std::mutex> lk(g_lock);
+  LockGuard lk(g_lock);
   SizePool& pool = pool_for(size);
   if (pool_empty(pool)) return carve(pool);
   return pop_free_locked(pool);
@@ -351,7 +373,7 @@ Stack stack_alloc(std::size_t size) {
 void fatal_stack_alloc(std::size_t size, int err) {
   std::size_t reserved, arenas;
   {
-    std::lock_guard<std::mutex> lk(g_lock);
+    LockGuard lk(g_lock);
     reserved = g_stats.reserved;
     arenas = g_arena_count.load(std::memory_order_relaxed);
   }
@@ -377,14 +399,14 @@ void stack_free(Stack s) {
   if (!s) return;
   bool wake;
   {
-    std::lock_guard<std::mutex> lk(g_lock);
+    LockGuard lk(g_lock);
     wake = push_free_locked(pool_for(s.size()), s);
   }
   if (wake) sysmon_notify_work();
 }
 
 void stack_pool_trim() {
-  std::lock_guard<std::mutex> lk(g_lock);
+  LockGuard lk(g_lock);
   for (int i = 0; i < g_npools; ++i) {
     SizePool& pool = *g_pools[i];
     std::vector<Stack> batch = take_oldest_locked(pool, pool.hot.size(), pool.hot.size());
@@ -394,15 +416,18 @@ void stack_pool_trim() {
 }
 
 bool stack_scavenge_pending() {
-  std::lock_guard<std::mutex> lk(g_lock);
-  for (int i = 0; i < g_npools; ++i)
-    if (g_pools[i]->hot.size() > kPoolWarm) return true;
-  return false;
+  // seq_cst: sysmon's look before it sleeps (see push_free_locked).
+  return g_beyond_warm.load(std::memory_order_seq_cst) != 0;
 }
 
 void stack_scavenge(std::int64_t now) {
   static std::int64_t period_end = 0;  // sysmon's alone
-  std::unique_lock<std::mutex> lk(g_lock);
+  // Nothing beyond the warm sets: no lock on this tick.  The period's bookkeeping may
+  // skip ticks: low_water then stays the minimum over a longer time, which only
+  // understates what sat unused (a stack still goes back after a whole period, never
+  // sooner).
+  if (!stack_scavenge_pending()) return;
+  g_lock.lock();
   if (now >= period_end) {
     // What nobody touched during the period that ends now may go; a new one begins.
     for (int i = 0; i < g_npools; ++i) {
@@ -418,16 +443,17 @@ void stack_scavenge(std::int64_t now) {
       std::vector<Stack> batch = take_oldest_locked(pool, pool.idle, kScavengeBatch);
       if (batch.empty()) break;
       ++batches;
-      lk.unlock();
+      g_lock.unlock();
       release_pages(batch);
-      lk.lock();
+      g_lock.lock();
       put_cold_locked(pool, batch);
     }
   }
+  g_lock.unlock();
 }
 
 StackStats stack_stats() {
-  std::lock_guard<std::mutex> lk(g_lock);
+  LockGuard lk(g_lock);
   StackStats s = g_stats;
   for (int i = 0; i < g_npools; ++i) s.pooled += g_pools[i]->hot.size() + g_pools[i]->cold.size();
   return s;
@@ -437,7 +463,7 @@ Stack StackCache::get(std::size_t size) {
   if (n_ == 0) {
     // Refill half the cache under one lock; carve only the one stack needed now, since
     // a fresh stack costs a guard installation and, at first touch, a page fault.
-    std::lock_guard<std::mutex> lk(g_lock);
+    LockGuard lk(g_lock);
     SizePool& pool = pool_for(size);
     if (pool_empty(pool)) return carve(pool);
     while (n_ < kCapacity / 2 && !pool_empty(pool)) items_[n_++] = pop_free_locked(pool);
@@ -458,7 +484,7 @@ void StackCache::put(Stack s) {
   if (n_ == kCapacity) {
     bool wake = false;
     {
-      std::lock_guard<std::mutex> lk(g_lock);
+      LockGuard lk(g_lock);
       SizePool& pool = pool_for(s.size());
       // The coldest half (bottom of the LIFO) goes back to the pool.
       for (int i = 0; i < kCapacity / 2; ++i) wake |= push_free_locked(pool, items_[i]);

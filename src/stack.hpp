@@ -79,10 +79,11 @@ void stack_pool_trim();
 
 // sysmon's share of the pools (the scavenger): returns to the kernel a few batches of
 // the stacks that sat unused for a whole scavenge period, the pool's lock dropped
-// around each madvise.  Called on every sysmon tick; `now` is nanotime().
+// around each madvise.  Called on every sysmon tick; `now` is nanotime().  Takes no
+// lock when no pool holds stacks beyond its warm set.
 void stack_scavenge(std::int64_t now);
 // Whether some pool holds stacks beyond its warm set: sysmon keeps ticking until the
-// scavenger has dealt with them.
+// scavenger has dealt with them.  One atomic load, no lock.
 bool stack_scavenge_pending();
 
 // For the SIGSEGV handler (async-signal-safe, lock-free): is `addr` inside the guard
