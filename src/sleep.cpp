@@ -3,8 +3,9 @@
 // The user's timers are clients of the runtime's heaps (time.cpp): each is a `timer`
 // armed with addtimer and disarmed with deltimer, whose function either sends the time
 // on a channel of capacity one (Timer, Ticker, after) or starts a goroutine
-// (after_func).  Nothing here runs on the scheduler's own paths; the heaps know nothing
-// of channels or goroutines beyond the function pointer they call.
+// (after_func).  The heaps know nothing of channels or goroutines: they call the
+// timer's function (fire_into_channel, fire_func) with their lock held, and that is
+// the only code of this file that runs on the scheduler's paths.
 //
 // Go 1.23's rules (include/gort/time.hpp): once stop() or reset() returned, the
 // channel never yields a value of the earlier schedule, and a timer that nobody
