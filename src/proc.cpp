@@ -40,8 +40,8 @@
 // (run_due_timers).  When there is nothing to run, one idle M, the timer sleeper,
 // sleeps until the earliest deadline instead of indefinitely on its note: in
 // epoll_wait once the poller is in use (so I/O wakes it too), else on its note with a
-// timeout (sleep_for_timers).  A spinning M also polls the network without blocking
-// before it steals.
+// timeout (sleep_for_timers).  An M whose own queues are empty also polls the network
+// without blocking before it steals.
 //
 // Randomized schedules (GORT_SCHEDULE_SEED=<n>, Options::schedule_seed; Go turns the
 // same kind of thing on under -race as randomizeScheduler).  Go leaves the order in
@@ -123,6 +123,14 @@ std::uint32_t fastrand(M* m) {  // xorshift32, per M
   return x;
 }
 
+// P `id`'s stream of the seed: splitmix64 of the two (Vigna's seeding finaliser), so
+// that neighbouring seeds and ids start far apart.
+std::uint64_t sched_rand_init(std::uint64_t seed, int id) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(id) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
 inline void counter_add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
   // Single writer: a plain load+store, not a locked read-modify-write.
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -849,52 +857,6 @@ G* find_runnable(M* m) {
   }
 }
 
-}  // namespace
-
-void execute(M* m, G* gp) {
-  gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
-  post_switch(m);  // g0 never migrates: `m` is still this thread's M
-}
-
-void schedule(M* m) {
-  for (;;) {
-    G* gp = find_runnable(m);
-    if (gp == nullptr) return;
-    execute(m, gp);
-  }
-}
-
-void acquirep_idle(M* m) {
-  LockGuard lk(sched.lock);
-  acquirep(m, pidleget());
-}
-
-namespace {
-// P `id`'s stream of the seed: splitmix64 of the two (Vigna's seeding finaliser), so
-// that neighbouring seeds and ids start far apart.
-std::uint64_t sched_rand_init(std::uint64_t seed, int id) {
-  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(id) + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
-void procresize(M* m0, int nprocs, std::uint64_t seed) {
-  for (int i = 0; i < nprocs; ++i) {
-    P* p = new P;
-    p->id = i;
-    p->sched_rand = sched_rand_init(seed, i);
-    p->runq.set_sole_consumer(nprocs == 1);  // one P: no thieves
-    sched.allp.push_back(p);
-  }
-  acquirep(m0, sched.allp[0]);
-  LockGuard lk(sched.lock);
-  for (int i = nprocs - 1; i >= 1; --i) pidleput(sched.allp[i]);
-}
-
-namespace {
-
 // --------------------------------------------------------------- goroutine end
 
 // Runs in the context after gp's last switch: gp is off its stack for good.
@@ -965,6 +927,41 @@ void goroutine_entry(void* transfer, void*) {
 }  // namespace
 
 // ================================================================ interface
+
+// ------------------------------------------------------- for run.cpp
+
+void execute(M* m, G* gp) {
+  gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
+  post_switch(m);  // g0 never migrates: `m` is still this thread's M
+}
+
+void schedule(M* m) {
+  for (;;) {
+    G* gp = find_runnable(m);
+    if (gp == nullptr) return;
+    execute(m, gp);
+  }
+}
+
+void acquirep_idle(M* m) {
+  LockGuard lk(sched.lock);
+  acquirep(m, pidleget());
+}
+
+void procresize(M* m0, int nprocs, std::uint64_t seed) {
+  for (int i = 0; i < nprocs; ++i) {
+    P* p = new P;
+    p->id = i;
+    p->sched_rand = sched_rand_init(seed, i);
+    p->runq.set_sole_consumer(nprocs == 1);  // one P: no thieves
+    sched.allp.push_back(p);
+  }
+  acquirep(m0, sched.allp[0]);
+  LockGuard lk(sched.lock);
+  for (int i = nprocs - 1; i >= 1; --i) pidleput(sched.allp[i]);
+}
+
+// ------------------------------------------------------ parking and readying
 
 bool can_gopark() {
   M* m = getm();
@@ -1062,7 +1059,9 @@ void wakep() {
   startm(nullptr, true);
 }
 
-// A P without an M (retaken from blocking(), or left by an exiting M).
+// A P without an M: sysmon retook it from an M inside blocking().  An M is started
+// for it if it or the global queue has work, or if no M spins and no other P is idle
+// (then nobody would notice work readied later; Go's handoffp); else it goes idle.
 void handoffp(P* p) {
   if (!p->runq.empty() || sched.runq_size.load(std::memory_order_seq_cst) > 0) {
     startm(p, false);

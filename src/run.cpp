@@ -87,6 +87,9 @@ namespace gort::detail {
 namespace {
 
 constexpr int kMaxProcs = 1024;  // Go's _MaxGomaxprocs on 64-bit
+// While the world stops, the driver sleeps on teardown_note, which every M that stops
+// wakes; it also rechecks (and breaks the poller again) this often regardless.
+constexpr std::int64_t kStopTheWorldRecheckNs = 1000000;
 
 int parse_maxprocs(const Options& opts) {
   if (opts.max_procs < 0)
@@ -184,12 +187,12 @@ void free_runtime(RunReport& report) {
 
 void begin_teardown(M* m) {
   if (sched.freezing.load(std::memory_order_acquire)) freeze_park();  // the process is ending with a report
+  // 1. Stop accepting; wait for go() calls from foreign threads that are in flight.
   sched.teardown_driver = m;
   sched.accepting.store(false, std::memory_order_seq_cst);
   sched.abandoning.store(true, std::memory_order_seq_cst);
-  // Wait for go() calls from foreign threads that are in flight.
   while (sched.foreign_spawning.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
-  // Stop the world: every other M idle (their goroutines reach a scheduling point),
+  // 2. Stop the world: every other M idle (their goroutines reach a scheduling point),
   // none inside blocking().
   for (;;) {
     {
@@ -200,15 +203,16 @@ void begin_teardown(M* m) {
         break;
     }
     netpoll_break();  // the M blocked in the poller is not on the idle list
-    sched.teardown_note.sleep_for(1000000);
+    sched.teardown_note.sleep_for(kStopTheWorldRecheckNs);
   }
-  // The world is stopped.  Queues are now just sets of runnable Gs, all in allgs.
+  // 3. The world is stopped.  Queues are now just sets of runnable Gs, all in allgs.
   for (P* p : sched.allp) p->runq.clear();
   {
     LockGuard lk(sched.lock);
     globrunqclear();
   }
   if (m->p == nullptr) acquirep_idle(m);
+  // 4. Unwind: resume every G still alive, round after round until none is.
   std::vector<G*> gs;
   for (bool progress = true; progress;) {
     progress = false;
@@ -236,7 +240,7 @@ void begin_teardown(M* m) {
       execute(m, gp);
     }
   }
-  // Everyone out.  sysmon last: until here a goroutine may still end the process (an
+  // 5. Everyone out.  sysmon last: until here a goroutine may still end the process (an
   // unrecovered panic on another M, racing main's return, or a destructor's), and a
   // thread that had already finished unjoined would be a leak to the sanitizers.
   sysmon_wake();
@@ -259,6 +263,9 @@ bool run_abandoning() noexcept { return sched.abandoning.load(std::memory_order_
 
 // --------------------------------------------------------------------- run
 
+// The whole of a run (gort::run): start the runtime on the calling thread, which
+// becomes m0, run main as goroutine 1 on it, and when schedule() returns (teardown
+// done, step 5), free everything (step 6).
 int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
   if (getm() != nullptr) throw std::logic_error("gort::run: called from inside gort::run (nested run)");
   bool expected = false;
