@@ -32,7 +32,7 @@ const char* gstatus_string(GStatus s);
 // context on this thread calls unlockf(gp, arg): that is where the caller's lock is
 // released, so a waker, which must take that lock to find gp, can only goready it
 // after it is fully parked.  unlockf returning false cancels the park.
-// `cancel` removes gp from its wait queue at teardown (see proc.cpp, Abandonment).
+// `cancel` removes gp from its wait queue at teardown (see run.cpp, Abandonment).
 // Returns true when woken by goready; false when teardown cancelled the park of a
 // goroutine that is already unwinding (otherwise it throws AbandonUnwind instead).
 bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel = nullptr,

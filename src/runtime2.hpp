@@ -91,7 +91,7 @@ enum class PStatus : std::uint8_t { kIdle, kRunning, kSyscall };
 // false to cancel the park (the G is made runnable again at once).
 using UnlockFn = bool (*)(G* gp, void* arg);
 // Removes a parked G from whatever queue it waits in; called at teardown, before the
-// G is resumed to be unwound (see "Abandonment" in proc.cpp).  Thread-safe.  Returns
+// G is resumed to be unwound (see "Abandonment" in run.cpp).  Thread-safe.  Returns
 // true if it removed the G, so that no waker can reach it any more; false if a waker
 // got there first (it dequeued the G and is about to ready it): the teardown driver
 // then waits for that wake-up to land before resuming the G.
