@@ -169,12 +169,11 @@ struct Sched {
   // that the next run starts from a fresh Sched.  That is every field above except
   //  - those run() sets before anything reads them: gomaxprocs, stack_size,
   //    schedtrace_ns, hogwarn_ns, start_ns;
-  //  - those that outlive a run: lock; running, accepting, foreign_spawning and
-  //    nthread_waiters, which threads outside the runtime may touch at any moment
-  //    (each is back at its initial value when a run ends, or is run()'s own flag);
-  //    baseline_threads (measured at the first run); sysmon (joined); hogs (counted
-  //    over the process); freezing and nfrozen (set only when the process is ending);
-  //    sample_lock.
+  //  - those that outlive a run: lock; running (run()'s own flag), and accepting,
+  //    foreign_spawning and nthread_waiters, which threads outside the runtime may
+  //    touch at any moment, between runs too; baseline_threads (measured at the first
+  //    run); sysmon (joined); hogs (counted over the process); freezing and nfrozen
+  //    (set only when the process is ending); sample_lock.
   // One function beside the fields, in their order, rather than resets scattered over
   // the teardown: a new per-run field is added here.  Not a substate reconstructed
   // with placement new: that would rename every field (sched.run.npidle) in every file,
