@@ -91,13 +91,15 @@ void dump_all_goroutines(bool take_lock);
 //
 // Puts gp, made runnable by p's owner, on p's queue (in runnext if `next`); a full
 // ring moves its older half to the global queue, taking sched.lock.  Called under
-// sched.lock only by globrunqget, into a ring with room for the whole batch.
+// sched.lock only by globrunqget, into a ring with room for its whole batch.
 void runqput(P* p, G* gp, bool next);
 void globrunqput(G* gp) GORT_REQUIRES(sched.lock);
 // head..tail linked through schedlink, n of them.
 void globrunqputbatch(G* head, G* tail, std::int32_t n) GORT_REQUIRES(sched.lock);
-// Takes a fair share of the global queue (at most `max`, if > 0) and returns one to run;
-// the rest go to p's queue, whose ring must be empty unless max is 1.
+// Takes a fair share of the global queue (at most `max`, if > 0, and at most half a
+// ring) and returns one to run; the rest go to p's queue, which must have room for
+// them, or runqput would take sched.lock again: callers pass max 1, or call it when
+// their own queue came up empty.
 G* globrunqget(P* p, std::int32_t max) GORT_REQUIRES(sched.lock);
 // Teardown, the world stopped: forgets every queued G (the driver finds them in allgs).
 void globrunqclear() GORT_REQUIRES(sched.lock);
