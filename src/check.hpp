@@ -105,7 +105,7 @@ struct RunReport {
 using RunEndHook = void (*)(const RunReport& report);
 void set_run_end_hook(RunEndHook hook) noexcept;
 
-// The runtime's side (proc.cpp): at run()'s start, the baseline; at its end, the
+// The runtime's side (run.cpp): at run()'s start, the baseline; at its end, the
 // differences, then the hook.
 void start_run_report(RunReport& report);
 void finish_run_report(RunReport& report);

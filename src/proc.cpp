@@ -1,5 +1,6 @@
 // proc.cpp -- the G-M-P scheduler: schedule, find_runnable, gopark/goready, newproc,
-// wakep and spinning, blocking() hand-off, run() and teardown.
+// wakep and spinning, blocking() hand-off.  run() and teardown: run.cpp; the run
+// queues: runq.cpp.
 //
 // The model is Go's (proc.go); read its header comment for the why of G, M and P.
 // What gort does differently, and why:
@@ -33,9 +34,14 @@
 // finds nothing drops its P, rechecks every queue once more, and sleeps on its note
 // (futex) until startm hands it a P: an idle runtime burns no CPU.
 //
-// Timers and the network poller (later issues) enter at one place: the last step of
-// find_runnable before stopm, where one M will wait in epoll_wait until the earliest
-// timer instead of sleeping on its note.
+// Timers and the network poller.  A P's timers are run by its own M, after each switch
+// and before each look at its queues (run_local_timers); a stealing M runs the due
+// timers of the Ps it passes, and an M woken without a P those of the Ps nobody checks
+// (run_due_timers).  When there is nothing to run, one idle M, the timer sleeper,
+// sleeps until the earliest deadline instead of indefinitely on its note: in
+// epoll_wait once the poller is in use (so I/O wakes it too), else on its note with a
+// timeout (sleep_for_timers).  An M whose own queues are empty also polls the network
+// without blocking before it steals.
 //
 // Randomized schedules (GORT_SCHEDULE_SEED=<n>, Options::schedule_seed; Go turns the
 // same kind of thing on under -race as randomizeScheduler).  Go leaves the order in
@@ -65,32 +71,19 @@
 // process-wide stream (a shared cache line on every decision, and the order of draws
 // between Ps would not be reproducible anyway).
 //
-// Abandonment (teardown).  When main returns, the M that ran it stops the world: every
-// other M finishes what it is running up to its next scheduling point and sleeps; an
-// M inside blocking() is waited for.  Then, single-threaded, every goroutine still
-// alive is resumed once more, flagged `abandoned`: one parked in a wait has its wait
-// cancelled (G.cancel removes it from the wait queue) and gopark throws AbandonUnwind,
-// which unwinds its stack (destructors, defers) up to its entry; one that never
-// started has only its frame destroyed.  A goroutine already unwinding that blocks
-// again (a destructor that sends on a channel) gets a cancelled park and a neutral
-// result instead of a second exception.  Then all Ms exit and everything is freed,
-// so run() can be called again.
+// Abandonment (teardown): when main returns, the world stops and every goroutine still
+// alive is unwound; the protocol is at the top of run.cpp.
 #include "proc.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <new>
 #include <stdexcept>
-#include <string>
 #include <system_error>
 
 #include <gort/detail/spawn.hpp>
 #include <gort/detail/unwind.hpp>
-#include <gort/runtime.hpp>
 
 #include "fatal.hpp"
 #include "netpoll.hpp"
@@ -110,7 +103,6 @@ constexpr std::uint32_t kRunnextStreak = 61;     // same bound for runnext monop
 constexpr int kStealRounds = 4;                  // Go's stealTries
 constexpr std::int32_t kGfreeLocalMax = 64;      // Go: per-P free G list bound
 constexpr std::int32_t kGfreeBatch = 32;
-constexpr int kMaxProcs = 1024;                  // Go's _MaxGomaxprocs on 64-bit
 // Randomized schedules: odds of the decisions above.  Each is a trade between how often
 // a seed reorders and how much of the ordinary schedule (and its speed) it keeps; with
 // these, a few seeds reorder any small program's goroutines in many ways (schedule_test).
@@ -119,8 +111,6 @@ constexpr std::uint32_t kRandomYieldOdds = 4;    // yield at a random_yield_poin
 // How long a running P's due timers are left to its own M before an idle M runs them:
 // a scheduling round of a busy P is microseconds; 1 ms is the accuracy gort promises.
 constexpr std::int64_t kBusyPTimerGrace = 1000000;
-
-std::int64_t g_next_mid GORT_GUARDED_BY(sched.lock) = 0;
 
 // ------------------------------------------------------------------ helpers
 
@@ -133,44 +123,23 @@ std::uint32_t fastrand(M* m) {  // xorshift32, per M
   return x;
 }
 
+// P `id`'s stream of the seed: splitmix64 of the two (Vigna's seeding finaliser), so
+// that neighbouring seeds and ids start far apart.
+std::uint64_t sched_rand_init(std::uint64_t seed, int id) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(id) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
 inline void counter_add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
   // Single writer: a plain load+store, not a locked read-modify-write.
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-// ------------------------------------------------------------ global run queue
-// All under sched.lock.
+// ------------------------------------------------------- run queue policies
+// The queues themselves are in runq.cpp; here, which one a goroutine goes to and which
+// one the next goroutine comes from.
 
-void globrunqput(G* gp) GORT_REQUIRES(sched.lock) {
-  gp->schedlink = nullptr;
-  if (sched.runq_tail != nullptr)
-    sched.runq_tail->schedlink = gp;
-  else
-    sched.runq_head = gp;
-  sched.runq_tail = gp;
-  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
-void globrunqputbatch(G* head, G* tail, std::int32_t n) GORT_REQUIRES(sched.lock) {
-  tail->schedlink = nullptr;
-  if (sched.runq_tail != nullptr)
-    sched.runq_tail->schedlink = head;
-  else
-    sched.runq_head = head;
-  sched.runq_tail = tail;
-  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
-
-G* globrunqpop() GORT_REQUIRES(sched.lock) {
-  G* gp = sched.runq_head;
-  if (gp == nullptr) return nullptr;
-  sched.runq_head = gp->schedlink;
-  if (sched.runq_head == nullptr) sched.runq_tail = nullptr;
-  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  return gp;
-}
-
-void runqput(P* p, G* gp, bool next);
 void runqput_random(P* p, G* gp, bool next);
 
 // Puts gp, made runnable by p's owner, on p's queue; under a schedule seed, where the
@@ -180,44 +149,6 @@ inline void put_runnable(P* p, G* gp, bool next) {
     runqput_random(p, gp, next);
   else
     runqput(p, gp, next);
-}
-
-// Takes a fair share of the global queue into p's local queue; returns one to run.
-G* globrunqget(P* p, std::int32_t max) GORT_REQUIRES(sched.lock) {
-  std::int32_t size = sched.runq_size.load(std::memory_order_relaxed);
-  if (size == 0) return nullptr;
-  std::int32_t n = std::min(size, size / sched.gomaxprocs + 1);
-  if (max > 0) n = std::min(n, max);
-  n = std::min<std::int32_t>(n, RunQueue::kSize / 2);
-  G* gp = globrunqpop();
-  for (--n; n > 0; --n) runqput(p, globrunqpop(), false);
-  return gp;
-}
-
-// ---------------------------------------------------------- local run queue
-
-void runqput(P* p, G* gp, bool next) {
-  for (;;) {
-    G* left = p->runq.put(gp, next);
-    if (left == nullptr) return;
-    G* batch[RunQueue::kSize / 2];
-    std::uint32_t n = p->runq.take_half_for_overflow(batch);
-    if (n == 0) {  // consumers made room: try again
-      gp = left;
-      next = false;
-      continue;
-    }
-    // The oldest half goes to the global queue.  The goroutine that did not fit is the
-    // most recently readied one (or the runnext it displaced): unlike Go, keep it here,
-    // where it runs soon, rather than behind everything in the global queue.
-    for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->schedlink = batch[i + 1];
-    {
-      LockGuard lk(sched.lock);
-      globrunqputbatch(batch[0], batch[n - 1], static_cast<std::int32_t>(n));
-    }
-    gp = left;
-    next = false;
-  }
 }
 
 // Randomized schedules: runnext or the tail, or now and then the global queue.
@@ -335,7 +266,7 @@ M* mget() GORT_REQUIRES(sched.lock) {
 }
 
 // m takes p: m holds none, p is idle and free or promised to m (startm's nextp).
-// Called with sched.lock held, except by run() before any other M exists.
+// Called with sched.lock held, except by procresize before any other M exists.
 void acquirep(M* m, P* p) {
   GORT_CHECK_SCHED_LOCKED(m->p == nullptr, "acquirep: M %lld already holds P %d", static_cast<long long>(m->id), m->p->id);
   GORT_CHECK_SCHED_LOCKED(p->m == nullptr || p->m == m, "acquirep: P %d is held by M %lld, not M %lld", p->id,
@@ -363,10 +294,6 @@ P* releasep(M* m) {
 }
 
 // ---------------------------------------------------------------- G records
-
-Stack g_stack(const G* gp) {
-  return Stack{gp->stack_lo, gp->stack_lo + sched.stack_size, gp->stack_guarded};
-}
 
 GChunk* new_gchunk_locked() GORT_REQUIRES(sched.lock) {
   auto* c = new GChunk;
@@ -463,16 +390,6 @@ void free_frame(G* gp) {
   if (gp->frame != nullptr && gp->frame != gp->inline_frame) delete_frame(gp->frame, gp->frame_align);
   gp->frame = nullptr;
   gp->fn = nullptr;
-}
-
-// Where an abandoned goroutine stops running user code: the first scheduling point
-// after teardown began, unless it is already unwinding (then blocking calls return
-// neutral results instead, since a destructor cannot throw a second exception).
-void abandon_point(G* gp) {
-  if (!gp->unwinding && std::uncaught_exceptions() == 0) {
-    gp->unwinding = true;
-    throw AbandonUnwind{};
-  }
 }
 
 // ------------------------------------------------------------ switching
@@ -581,7 +498,6 @@ void post_switch_op(M* m, const PostSwitch& post) {
 // ----------------------------------------------------- spinning, start/stop M
 
 void stopm(M* m);
-void schedule(M* m);
 void newm(P* p, bool spinning);
 
 void mstart(M* m) {
@@ -606,7 +522,7 @@ void newm(P* p, bool spinning) {
   // thread exists, and `thread` is written before anyone can join it.
   sched.lock.lock();
   m->nextp = p;
-  m->id = g_next_mid++;
+  m->id = sched.mnext++;
   m->fastrand = static_cast<std::uint32_t>(m->id) * 0x9E3779B9u + 1;
   sched.allm.push_back(m);
   int err;
@@ -791,7 +707,8 @@ void resetspinning(M* m) {
     wakep();  // keep one M spinning while work may still be unclaimed
 }
 
-// Steals half of some other P's queue; Go's stealWork, without timers (yet).
+// Steals half of some other P's queue (Go's stealWork); on its first round it also
+// runs the due timers of the Ps it passes, and takes what they readied.
 G* steal_work(M* m) {
   P* self = m->p;
   const std::uint32_t n = static_cast<std::uint32_t>(sched.gomaxprocs);
@@ -940,19 +857,7 @@ G* find_runnable(M* m) {
   }
 }
 
-// The scheduler loop on m's g0.
-void schedule(M* m) {
-  for (;;) {
-    G* gp = find_runnable(m);
-    if (gp == nullptr) return;
-    gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
-    post_switch(m);  // g0 never migrates: `m` is still this thread's M
-  }
-}
-
 // --------------------------------------------------------------- goroutine end
-
-void begin_teardown(M* m);
 
 // Runs in the context after gp's last switch: gp is off its stack for good.
 void gexit_finish(M* m, G* gp) {
@@ -1019,81 +924,44 @@ void goroutine_entry(void* transfer, void*) {
   goexit1(getm(), gp);
 }
 
-// ------------------------------------------------------------------- teardown
-
-void begin_teardown(M* m) {
-  if (sched.freezing.load(std::memory_order_acquire)) freeze_park();  // the process is ending with a report
-  sched.teardown_driver = m;
-  sched.accepting.store(false, std::memory_order_seq_cst);
-  sched.abandoning.store(true, std::memory_order_seq_cst);
-  // Wait for go() calls from foreign threads that are in flight.
-  while (sched.foreign_spawning.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
-  // Stop the world: every other M idle (their goroutines reach a scheduling point),
-  // none inside blocking().
-  for (;;) {
-    {
-      LockGuard lk(sched.lock);
-      sched.teardown_note.clear();
-      if (sched.nmidle == static_cast<std::int32_t>(sched.allm.size()) - 1 &&
-          sched.nmsyscall.load(std::memory_order_seq_cst) == 0)
-        break;
-    }
-    netpoll_break();  // the M blocked in the poller is not on the idle list
-    sched.teardown_note.sleep_for(1000000);
-  }
-  // The world is stopped.  Queues are now just sets of runnable Gs, all in allgs.
-  for (P* p : sched.allp) p->runq.clear();
-  {
-    LockGuard lk(sched.lock);
-    sched.runq_head = sched.runq_tail = nullptr;
-    sched.runq_size.store(0, std::memory_order_relaxed);
-  }
-  if (m->p == nullptr) {
-    LockGuard lk(sched.lock);
-    acquirep(m, pidleget());
-  }
-  std::vector<G*> gs;
-  for (bool progress = true; progress;) {
-    progress = false;
-    {
-      LockGuard lk(sched.lock);
-      gs.clear();
-      for_each_g(sched.gchunks, [&](G* gp) { gs.push_back(gp); });
-    }
-    for (G* gp : gs) {
-      GStatus st = gp->status.load(std::memory_order_acquire);
-      if (st == GStatus::kIdle || st == GStatus::kDead) continue;
-      progress = true;
-      gp->abandoned = true;
-      if (st == GStatus::kWaiting) {
-        if (gp->cancel == nullptr || gp->cancel(gp, gp->cancel_arg)) {
-          gp->park_cancelled = true;
-          casgstatus(gp, GStatus::kWaiting, GStatus::kRunnable);
-        } else {
-          // A waker (a thread outside the runtime: every M is stopped) dequeued the G
-          // and is about to ready it; resuming the G first would let it unwind and
-          // free the Waiter the waker is still to touch.  goready lands soon.
-          while (gp->status.load(std::memory_order_acquire) == GStatus::kWaiting) std::this_thread::yield();
-        }
-      }
-      gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
-      post_switch(m);
-    }
-  }
-  // Everyone out.  sysmon last: until here a goroutine may still end the process (an
-  // unrecovered panic on another M, racing main's return, or a destructor's), and a
-  // thread that had already finished unjoined would be a leak to the sanitizers.
-  sysmon_wake();
-  LockGuard lk(sched.lock);
-  sched.exiting.store(true, std::memory_order_seq_cst);
-  for (M* other = sched.midle; other != nullptr; other = other->schedlink) other->park.wakeup();
-}
-
 }  // namespace
 
 // ================================================================ interface
 
-bool run_abandoning() noexcept { return sched.abandoning.load(std::memory_order_acquire); }
+// ------------------------------------------------------- for run.cpp
+
+void execute(M* m, G* gp) {
+  gobuf_switch(&m->g0, prepare_run(m, gp), m->eh);
+  post_switch(m);  // g0 never migrates: `m` is still this thread's M
+}
+
+void schedule(M* m) {
+  for (;;) {
+    G* gp = find_runnable(m);
+    if (gp == nullptr) return;
+    execute(m, gp);
+  }
+}
+
+void acquirep_idle(M* m) {
+  LockGuard lk(sched.lock);
+  acquirep(m, pidleget());
+}
+
+void procresize(M* m0, int nprocs, std::uint64_t seed) {
+  for (int i = 0; i < nprocs; ++i) {
+    P* p = new P;
+    p->id = i;
+    p->sched_rand = sched_rand_init(seed, i);
+    p->runq.set_sole_consumer(nprocs == 1);  // one P: no thieves
+    sched.allp.push_back(p);
+  }
+  acquirep(m0, sched.allp[0]);
+  LockGuard lk(sched.lock);
+  for (int i = nprocs - 1; i >= 1; --i) pidleput(sched.allp[i]);
+}
+
+// ------------------------------------------------------ parking and readying
 
 bool can_gopark() {
   M* m = getm();
@@ -1191,7 +1059,9 @@ void wakep() {
   startm(nullptr, true);
 }
 
-// A P without an M (retaken from blocking(), or left by an exiting M).
+// A P without an M: sysmon retook it from an M inside blocking().  An M is started
+// for it if it or the global queue has work, or if no M spins and no other P is idle
+// (then nobody would notice work readied later; Go's handoffp); else it goes idle.
 void handoffp(P* p) {
   if (!p->runq.empty() || sched.runq_size.load(std::memory_order_seq_cst) > 0) {
     startm(p, false);
@@ -1468,208 +1338,6 @@ void newproc_commit(SpawnSlot s, FrameFn fn, const CallSite& site) {
     return;
   }
   wakep();
-}
-
-// --------------------------------------------------------------------- run
-
-namespace {
-
-int parse_maxprocs(const Options& opts) {
-  if (opts.max_procs < 0)
-    throw std::invalid_argument("gort::run: Options.max_procs must be >= 0, got " + std::to_string(opts.max_procs));
-  int n = opts.max_procs;
-  if (n == 0) {
-    if (const char* env = std::getenv("GORT_MAXPROCS"); env != nullptr && *env != '\0') {
-      char* end = nullptr;
-      long v = std::strtol(env, &end, 10);
-      if (*end != '\0' || v < 1)
-        throw std::invalid_argument(std::string("gort: GORT_MAXPROCS=\"") + env + "\" is not a positive integer");
-      n = static_cast<int>(std::min<long>(v, kMaxProcs));
-    } else {
-      n = hardware_threads();
-    }
-  }
-  return std::min(n, kMaxProcs);
-}
-
-// Options::schedule_seed, else $GORT_SCHEDULE_SEED; 0: off.
-std::uint64_t parse_schedule_seed(const Options& opts) {
-  if (opts.schedule_seed != 0) return opts.schedule_seed;
-  const char* env = std::getenv("GORT_SCHEDULE_SEED");
-  if (env == nullptr || *env == '\0') return 0;
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(env, &end, 10);
-  if (*end != '\0' || errno == ERANGE || !std::isdigit(static_cast<unsigned char>(env[0])))
-    throw std::invalid_argument(std::string("gort: GORT_SCHEDULE_SEED=\"") + env +
-                                "\" is not an unsigned 64-bit integer (0: off)");
-  return v;
-}
-
-// P `id`'s stream of the seed: splitmix64 of the two (Vigna's seeding finaliser), so
-// that neighbouring seeds and ids start far apart.
-std::uint64_t sched_rand_init(std::uint64_t seed, int id) {
-  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(id) + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-struct MainFrame {
-  void (*fn)(void*, int*);
-  void* ctx;
-  static void call(void* p, FrameOp op) {
-    auto* self = static_cast<MainFrame*>(p);
-    if (op == FrameOp::kRun) self->fn(self->ctx, &sched.main_result);
-  }
-};
-
-// report: what teardown left behind (check.hpp): every goroutine should have ended
-// and given its stack back.
-void free_runtime(RunReport& report) {
-  // sysmon first: a retake in flight may still be starting an M (newm assigns
-  // m->thread after publishing m in allm).
-  if (sched.sysmon.joinable()) sched.sysmon.join();
-  // Nobody else takes sched.lock any more, but the fields it guards are still read and
-  // reset under it: one access rule for them, which the compiler checks.
-  std::vector<M*> allm;
-  {
-    LockGuard lk(sched.lock);
-    allm = sched.allm;
-  }
-  for (M* m : allm) {
-    if (m->thread.joinable()) m->thread.join();
-  }
-  trace_finish();  // every M has stopped writing its buffer; the Ms still exist
-  {
-    LockGuard lk(sched.lock);
-    for (GChunk* c = sched.gchunks; c != nullptr;) {
-      std::uint32_t n = c->used.load(std::memory_order_acquire);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        G* gp = c->at(i);
-        const GStatus st = gp->status.load(std::memory_order_relaxed);
-        if (st != GStatus::kIdle && st != GStatus::kDead)
-          ++report.goroutines_alive;
-        else if (gp->stack_lo != nullptr)
-          ++report.gs_holding_stacks;
-        if (gp->stack_lo != nullptr) stack_free(g_stack(gp));
-        gobuf_release(&gp->sched);
-        gp->~G();
-      }
-      GChunk* next = c->next;
-      delete c;
-      c = next;
-    }
-    sched.gchunks = nullptr;
-    sched.foreign_gchunk = nullptr;
-    sched.allm.clear();
-    sched.runq_head = sched.runq_tail = nullptr;
-    sched.pidle = nullptr;
-    sched.midle = nullptr;
-    sched.nmidle = 0;
-    sched.timer_sleeper = nullptr;
-    sched.gfree = nullptr;
-    sched.main_goexited = false;
-  }
-  for (P* p : sched.allp) {
-    clear_timers(p);
-    p->stackcache.drain();
-    delete p;
-  }
-  for (M* m : allm) delete m;
-  sched.allp.clear();
-  sched.runq_size = 0;
-  sched.npidle = 0;
-  sched.timer_sleep_until = 0;
-  sched.nmspinning = 0;
-  sched.nmsyscall = 0;
-  sched.gfree_count = 0;
-  sched.goidgen = 0;
-  sched.foreign_created = 0;
-  sched.exited_off_p = 0;
-  sched.handoffs = 0;
-  sched.main_result = 0;
-  sched.randomize.store(false, std::memory_order_relaxed);
-  sched.schedule_seed.store(0, std::memory_order_relaxed);
-  sched.m0 = nullptr;
-  sched.teardown_driver = nullptr;
-  sched.exiting = false;
-  sched.abandoning = false;
-  sched.sysmon_exit = false;
-  sched.sysmon_wait = false;
-  sched.sysmon_note.clear();
-  sched.teardown_note.clear();
-  stack_pool_trim();
-}
-
-}  // namespace
-
-int run_main(void (*fn)(void*, int*), void* ctx, const Options& opts) {
-  if (getm() != nullptr) throw std::logic_error("gort::run: called from inside gort::run (nested run)");
-  bool expected = false;
-  if (!sched.running.compare_exchange_strong(expected, true, std::memory_order_seq_cst))
-    throw std::logic_error("gort::run: another gort::run is active in this process");
-  int procs;
-  std::size_t stack_size;
-  std::uint64_t seed;
-  try {
-    procs = parse_maxprocs(opts);
-    stack_size = stack_size_for(opts.stack_size);
-    seed = parse_schedule_seed(opts);
-  } catch (...) {
-    sched.running.store(false);
-    throw;
-  }
-  RunReport report;
-  start_run_report(report);
-  install_stack_overflow_handler();
-  ensure_signal_stack();
-  sched.gomaxprocs = procs;
-  sched.stack_size = stack_size;
-  sched.schedule_seed.store(seed, std::memory_order_relaxed);
-  sched.randomize.store(seed != 0, std::memory_order_relaxed);
-  sched.start_ns = nanotime();
-  sched_init_env(opts.hog_warn);
-  trace_start();
-  for (int i = 0; i < procs; ++i) {
-    P* p = new P;
-    p->id = i;
-    p->sched_rand = sched_rand_init(seed, i);
-    p->runq.set_sole_consumer(procs == 1);  // one P: no thieves
-    sched.allp.push_back(p);
-  }
-  M* m0 = new M;
-  m0->is_m0 = true;
-  m0->fastrand = 0x2545F491u;
-  sched.m0 = m0;
-  m0->tid = os_thread_id();
-  m0->eh = this_thread_eh();
-  setm(m0);
-  acquirep(m0, sched.allp[0]);
-  {
-    LockGuard lk(sched.lock);
-    m0->id = g_next_mid = 0;
-    ++g_next_mid;
-    sched.allm.push_back(m0);
-    for (int i = procs - 1; i >= 1; --i) pidleput(sched.allp[i]);
-  }
-  sched.accepting.store(true, std::memory_order_seq_cst);
-  // Before the main goroutine exists: no user code runs while sysmon_start measures
-  // the threads that are not the runtime's (sanitizer builds).
-  sysmon_start();
-  // The main goroutine, id 1.
-  SpawnSlot slot = newproc_reserve(sizeof(MainFrame), alignof(MainFrame));
-  ::new (slot.frame) MainFrame{fn, ctx};
-  slot.g->is_main = true;
-  newproc_commit(slot, &MainFrame::call, CallSite{"gort::run", "main", 0});
-  schedule(m0);
-  // Every goroutine has ended; every M has left its loop.
-  setm(nullptr);
-  int result = sched.main_result;
-  free_runtime(report);
-  sched.running.store(false, std::memory_order_seq_cst);
-  finish_run_report(report);
-  return result;
 }
 
 }  // namespace gort::detail

@@ -32,7 +32,7 @@ const char* gstatus_string(GStatus s);
 // context on this thread calls unlockf(gp, arg): that is where the caller's lock is
 // released, so a waker, which must take that lock to find gp, can only goready it
 // after it is fully parked.  unlockf returning false cancels the park.
-// `cancel` removes gp from its wait queue at teardown (see proc.cpp, Abandonment).
+// `cancel` removes gp from its wait queue at teardown (see run.cpp, Abandonment).
 // Returns true when woken by goready; false when teardown cancelled the park of a
 // goroutine that is already unwinding (otherwise it throws AbandonUnwind instead).
 bool gopark(UnlockFn unlockf, void* arg, WaitReason reason, CancelFn cancel = nullptr,
@@ -84,6 +84,49 @@ std::int64_t count_goroutines();
 
 // Runs at teardown if an M must report a fatal error while holding sched.lock.
 void dump_all_goroutines(bool take_lock);
+
+// Run queues (runq.cpp; their protocols are in runq.hpp).  The global queue's functions
+// are declared here rather than in runq.hpp because their lock annotations name
+// sched.lock, and runq.hpp comes before Sched (P holds a RunQueue).
+//
+// Puts gp, made runnable by p's owner, on p's queue (in runnext if `next`); a full
+// ring moves its older half to the global queue, taking sched.lock.  Called under
+// sched.lock only by globrunqget, into a ring with room for its whole batch.
+void runqput(P* p, G* gp, bool next);
+void globrunqput(G* gp) GORT_REQUIRES(sched.lock);
+// head..tail linked through schedlink, n of them.
+void globrunqputbatch(G* head, G* tail, std::int32_t n) GORT_REQUIRES(sched.lock);
+// Takes a fair share of the global queue (at most `max`, if > 0, and at most half a
+// ring) and returns one to run; the rest go to p's queue, which must have room for
+// them, or runqput would take sched.lock again: callers pass max 1, or call it when
+// their own queue came up empty.
+G* globrunqget(P* p, std::int32_t max) GORT_REQUIRES(sched.lock);
+// Teardown, the world stopped: forgets every queued G (the driver finds them in allgs).
+void globrunqclear() GORT_REQUIRES(sched.lock);
+
+// Between proc.cpp and run.cpp (run(), teardown): nothing else calls these.
+//
+// Go's procresize at startup: makes the nprocs Ps of sched.allp, each with its stream
+// of the schedule seed; m0 takes allp[0], the others go on the idle list.
+void procresize(M* m0, int nprocs, std::uint64_t seed);
+// The scheduler loop on m's g0; returns once the runtime is exiting.
+void schedule(M* m);
+// Runs gp on m from m's g0 until m is back on its g0 (Go's execute, which does not
+// return, since Go's g0 loops by calling schedule again).
+void execute(M* m, G* gp);
+// m, holding no P, takes an idle one (teardown's driver, once the world is stopped).
+void acquirep_idle(M* m) GORT_EXCLUDES(sched.lock);
+// main's goroutine has ended on m: stop the world and unwind every other goroutine
+// (run.cpp, "Abandonment").  Returns with sched.exiting set.
+void begin_teardown(M* m);
+// Where an abandoned goroutine stops running user code (run.cpp): throws AbandonUnwind
+// unless gp is already unwinding.
+void abandon_point(G* gp);
+
+// The stack a G holds (from its first run until it exits).
+inline Stack g_stack(const G* gp) {
+  return Stack{gp->stack_lo, gp->stack_lo + sched.stack_size, gp->stack_guarded};
+}
 
 // A party that can wait: the running goroutine, or else the calling thread (a thread
 // that is not a goroutine, or a goroutine inside blocking()).  Lives in the waiting

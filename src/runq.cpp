@@ -1,8 +1,12 @@
-// runq.cpp -- the lock-free local run queue; protocol in runq.hpp.
+// runq.cpp -- the run queues: a P's lock-free local ring, and the global queue it
+// overflows into; protocols in runq.hpp.
 #include "runq.hpp"
+
+#include <algorithm>
 
 #include "fatal.hpp"
 #include "os.hpp"
+#include "proc.hpp"
 
 namespace gort::detail {
 namespace {
@@ -124,6 +128,81 @@ G* RunQueue::steal_into(RunQueue& to, bool steal_runnext, bool owner_running) {
   if (t - h + n >= kSize) fatal("runqsteal: runq overflow");
   to.tail_.store(t + n, std::memory_order_release);
   return gp;
+}
+
+// ------------------------------------------------------------------ runqput
+
+void runqput(P* p, G* gp, bool next) {
+  for (;;) {
+    G* left = p->runq.put(gp, next);
+    if (left == nullptr) return;
+    G* batch[RunQueue::kSize / 2];
+    std::uint32_t n = p->runq.take_half_for_overflow(batch);
+    if (n == 0) {  // consumers made room: try again
+      gp = left;
+      next = false;
+      continue;
+    }
+    // The oldest half goes to the global queue.  The goroutine that did not fit is the
+    // most recently readied one (or the runnext it displaced): unlike Go, keep it here,
+    // where it runs soon, rather than behind everything in the global queue.
+    for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->schedlink = batch[i + 1];
+    {
+      LockGuard lk(sched.lock);
+      globrunqputbatch(batch[0], batch[n - 1], static_cast<std::int32_t>(n));
+    }
+    gp = left;
+    next = false;
+  }
+}
+
+// ------------------------------------------------------------ global run queue
+
+void globrunqput(G* gp) {
+  gp->schedlink = nullptr;
+  if (sched.runq_tail != nullptr)
+    sched.runq_tail->schedlink = gp;
+  else
+    sched.runq_head = gp;
+  sched.runq_tail = gp;
+  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void globrunqputbatch(G* head, G* tail, std::int32_t n) {
+  tail->schedlink = nullptr;
+  if (sched.runq_tail != nullptr)
+    sched.runq_tail->schedlink = head;
+  else
+    sched.runq_head = head;
+  sched.runq_tail = tail;
+  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+namespace {
+G* globrunqpop() GORT_REQUIRES(sched.lock) {
+  G* gp = sched.runq_head;
+  if (gp == nullptr) return nullptr;
+  sched.runq_head = gp->schedlink;
+  if (sched.runq_head == nullptr) sched.runq_tail = nullptr;
+  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  return gp;
+}
+}  // namespace
+
+G* globrunqget(P* p, std::int32_t max) {
+  std::int32_t size = sched.runq_size.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  std::int32_t n = std::min(size, size / sched.gomaxprocs + 1);
+  if (max > 0) n = std::min(n, max);
+  n = std::min<std::int32_t>(n, RunQueue::kSize / 2);
+  G* gp = globrunqpop();
+  for (--n; n > 0; --n) runqput(p, globrunqpop(), false);
+  return gp;
+}
+
+void globrunqclear() {
+  sched.runq_head = sched.runq_tail = nullptr;
+  sched.runq_size.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace gort::detail

@@ -1,4 +1,15 @@
-// runq.hpp -- a P's local run queue: a bounded lock-free ring plus `runnext`.
+// runq.hpp -- the run queues: each P's local queue, a bounded lock-free ring plus
+// `runnext` (RunQueue, below), and the global queue behind them.
+//
+// The global queue (Go's sched.runq) is a FIFO linked through G.schedlink:
+// sched.runq_head/runq_tail, guarded by sched.lock, and sched.runq_size, written under
+// it and read without it so that an empty queue costs no lock.  Goroutines enter it
+// when made runnable off any P (by a thread, or an M without one), as many as there
+// are idle Ps from a batch readied at once (injectglist), when a full ring spills its
+// older half (runqput), and under a schedule seed; Ps take a fair share of it
+// (globrunqget), one in kGlobalCheckTicks schedules and whenever their own queue is
+// empty (proc.cpp).  Its functions are declared in proc.hpp, since their lock
+// annotations need Sched, which comes after this header; both queues are in runq.cpp.
 //
 // As in Go (proc.go: runqput, runqget, runqgrab), the ring has one producer, the P's
 // owner, and many consumers: the owner takes from the head and so do thieves, who

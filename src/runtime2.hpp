@@ -91,7 +91,7 @@ enum class PStatus : std::uint8_t { kIdle, kRunning, kSyscall };
 // false to cancel the park (the G is made runnable again at once).
 using UnlockFn = bool (*)(G* gp, void* arg);
 // Removes a parked G from whatever queue it waits in; called at teardown, before the
-// G is resumed to be unwound (see "Abandonment" in proc.cpp).  Thread-safe.  Returns
+// G is resumed to be unwound (see "Abandonment" in run.cpp).  Thread-safe.  Returns
 // true if it removed the G, so that no waker can reach it any more; false if a waker
 // got there first (it dequeued the G and is about to ready it): the teardown driver
 // then waits for that wake-up to land before resuming the G.
@@ -112,6 +112,7 @@ struct Sched {
   std::atomic<std::int32_t> npidle{0};        // lock to write; read without
   M* midle GORT_GUARDED_BY(lock) = nullptr;   // idle Ms
   std::int32_t nmidle GORT_GUARDED_BY(lock) = 0;
+  std::int64_t mnext GORT_GUARDED_BY(lock) = 0;  // the next M's id (m0's is 0)
   M* timer_sleeper GORT_GUARDED_BY(lock) = nullptr;  // the idle M sleeping until the next timer
   std::atomic<std::int64_t> timer_sleep_until{0};  // lock to write: its deadline, 0 if none
   std::atomic<std::int32_t> nmspinning{0};
@@ -144,7 +145,6 @@ struct Sched {
   std::atomic<std::int32_t> nthread_waiters{0};   // threads asleep in a gort primitive
   bool main_goexited GORT_GUARDED_BY(lock) = false;  // main called goexit
   int main_result = 0;
-  M* m0 = nullptr;
   M* teardown_driver = nullptr;         // the M that ran main's exit
   Note teardown_note;                   // the driver waits here for Ms to stop
   int baseline_threads = 0;             // OS threads not the runtime's, seen at the first run (sanitizers)
@@ -163,9 +163,61 @@ struct Sched {
   std::atomic<std::int32_t> nfrozen{0};  // Ms parked for good by freezing, holding a P
   std::timed_mutex sample_lock;          // one sampler of Ms' frames at a time (MSample)
   std::int64_t start_ns = 0;
+
+  // The end of a run (free_runtime, every M and sysmon joined, every G, P and M
+  // freed): puts every field that belongs to one run back to its initial value, so
+  // that the next run starts from a fresh Sched.  That is every field above except
+  //  - those run() sets before anything reads them: gomaxprocs, stack_size,
+  //    schedtrace_ns, hogwarn_ns, start_ns;
+  //  - those that outlive a run: lock; running (run()'s own flag), and accepting,
+  //    foreign_spawning and nthread_waiters, which threads outside the runtime may
+  //    touch at any moment, between runs too; baseline_threads (measured at the first
+  //    run); sysmon (joined); hogs (counted over the process); freezing and nfrozen
+  //    (set only when the process is ending); sample_lock.
+  // One function beside the fields, in their order, rather than resets scattered over
+  // the teardown: a new per-run field is added here.  Not a substate reconstructed
+  // with placement new: that would rename every field (sched.run.npidle) in every file,
+  // or, as a base class, rebuild a subobject the standard does not let `sched` refer to
+  // afterwards; and atomics, Locks and Notes cannot be assigned as one value.
+  void reset_run_state() GORT_REQUIRES(lock);
 };
 
 extern Sched sched;
+
+inline void Sched::reset_run_state() {
+  runq_head = runq_tail = nullptr;
+  runq_size = 0;
+  pidle = nullptr;
+  npidle = 0;
+  midle = nullptr;
+  nmidle = 0;
+  mnext = 0;
+  timer_sleeper = nullptr;
+  timer_sleep_until = 0;
+  nmspinning = 0;
+  nmsyscall = 0;
+  allm.clear();
+  allp.clear();
+  randomize.store(false, std::memory_order_relaxed);
+  schedule_seed.store(0, std::memory_order_relaxed);
+  gfree = nullptr;
+  gfree_count = 0;
+  gchunks = nullptr;
+  foreign_gchunk = nullptr;
+  goidgen = 0;
+  foreign_created = 0;
+  exited_off_p = 0;
+  handoffs = 0;
+  abandoning = false;
+  exiting = false;
+  main_goexited = false;
+  main_result = 0;
+  teardown_driver = nullptr;
+  teardown_note.clear();
+  sysmon_note.clear();
+  sysmon_wait = false;
+  sysmon_exit = false;
+}
 
 struct G {
   Gobuf sched;                            // owner: the G itself, or whoever switches to it
