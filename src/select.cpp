@@ -17,7 +17,10 @@
 //           lock instead of one per channel.
 //   pass 1  with every channel locked (in lock order, each distinct channel once),
 //           look for a ready case in poll order and perform it: a hand-off with a
-//           parked partner, the buffer, or a closed channel.  Only this pass may
+//           parked partner, the buffer, or a closed channel.  Passes 1a and 1 try a
+//           case with the locked core that chansend and chanrecv use (send_locked,
+//           recv_locked in chan.hpp), so a case proceeds exactly as the operation
+//           alone would.  Only this pass may
 //           conclude "nothing is ready" (default, or park): that needs one instant at
 //           which every channel was not ready, which only holding all locks gives.
 //   pass 2  none ready and blocking: enqueue one Sudog per case, every one pointing
@@ -199,49 +202,30 @@ void dequeue_all(CaseList cases, const std::uint16_t* lockorder, std::size_t n, 
   }
 }
 
-// Performs case i if it can proceed now; `unlock` releases whatever locks are held
-// (only c's, or every channel's), before a wake-up or a panic.  Under c->lock.
+// Performs case i if it can proceed now, through the locked core chansend/chanrecv
+// use (chan.hpp); `unlock` releases whatever locks are held (only c's, or every
+// channel's) once the case has proceeded, before the wake-up or the panic.  False,
+// with the locks still held, if it cannot proceed.  Under c->lock.
 template <class Unlock>
-bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult* r) GORT_NO_THREAD_SAFETY_ANALYSIS {
+[[gnu::always_inline]] inline bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult* r)
+    GORT_NO_THREAD_SAFETY_ANALYSIS {
   hchan* c = cas.c;
+  Sudog* partner;
   if (cas.is_send) {
-    if (c->closed.load(std::memory_order_relaxed) != 0) {
-      unlock();
-      panic("send on closed channel");
-    }
-    if (Sudog* sg = c->recvq.dequeue()) {
-      unlock();
-      send_to_receiver(c, sg, cas.elem);
-      *r = {i, false};
-      return true;
-    }
-    if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
-      buf_send(c, cas.elem);
-      unlock();
-      *r = {i, false};
-      return true;
-    }
-    return false;
-  }
-  if (Sudog* sg = c->sendq.dequeue()) {
-    recv_from_sender_locked(c, sg, cas.elem);
+    const ChanStep step = send_locked(c, cas.elem, &partner);
+    if (step == ChanStep::kNotReady) return false;
     unlock();
-    recv_from_sender_finish(c, sg, cas.elem);
-    *r = {i, true};
-    return true;
-  }
-  if (c->qcount.load(std::memory_order_relaxed) > 0) {
-    buf_recv(c, cas.elem);
-    unlock();
-    *r = {i, true};
-    return true;
-  }
-  if (c->closed.load(std::memory_order_relaxed) != 0) {
-    unlock();
+    if (step == ChanStep::kClosed) panic("send on closed channel");
+    if (step == ChanStep::kHandoff) send_finish(c, partner, cas.elem);
     *r = {i, false};
     return true;
   }
-  return false;
+  const ChanStep step = recv_locked(c, cas.elem, &partner);
+  if (step == ChanStep::kNotReady) return false;
+  unlock();
+  if (step == ChanStep::kHandoff) recv_finish(c, partner, cas.elem);
+  *r = {i, step != ChanStep::kClosed};
+  return true;
 }
 
 // While a select is parked it holds a reference to each of its channels (as ParkRef
