@@ -237,7 +237,10 @@ void chan_free(hchan* c) noexcept;
 // needs c->lock, and never releases it: the caller releases whatever it holds, then
 // finishes the step (send_finish / recv_finish: the hand-off copy and the wake-up,
 // which must come after the unlock).  Inline: they are the hot path of every channel
-// operation and of select.
+// operation and of select, which calls them from another translation unit.
+// Rejected: a core that takes an unlock functor and releases the lock itself (as
+// select's poll_case does): it releases only on some paths, which no thread-safety
+// annotation can state, so chansend and chanrecv would lose clang's lock checking.
 
 // What a core found.
 enum class ChanStep : std::uint8_t {

@@ -18,12 +18,12 @@
 //           lock instead of one per channel.
 //   pass 1  with every channel locked (in lock order, each distinct channel once),
 //           look for a ready case in poll order and perform it: a hand-off with a
-//           parked partner, the buffer, or a closed channel.  Passes 1a and 1 try a
-//           case with the locked core that chansend and chanrecv use (send_locked,
-//           recv_locked in chan.hpp), so a case proceeds exactly as the operation
-//           alone would.  Only this pass may
+//           parked partner, the buffer, or a closed channel.  Only this pass may
 //           conclude "nothing is ready" (default, or park): that needs one instant at
 //           which every channel was not ready, which only holding all locks gives.
+//           Passes 1a and 1 try a case with the locked core that chansend and
+//           chanrecv use (send_locked, recv_locked in chan.hpp), so a case proceeds
+//           exactly as the operation alone would.
 //   pass 2  none ready and blocking: enqueue one Sudog per case, every one pointing
 //           at one Waiter, and park; the park's unlock function releases the locks.
 //   pass 3  woken: Waiter::param names the Sudog that fired; lock again and unlink
@@ -99,9 +99,9 @@ namespace {
 constexpr std::size_t kInsertionSortMax = 16;
 
 // Cases whose scratch arrays select_cases keeps in its own frame (60 bytes each: two
-// order slots, a channel of the lock set and a Sudog); beyond, they are allocated.  A select's
-// cases are written out in source, so selects this large are rare; 16 is also where
-// the lock order's sort changes strategy (kInsertionSortMax).
+// order slots, a channel of the lock set and a Sudog); beyond, they are allocated.
+// A select's cases are written out in source, so selects this large are rare; 16 is
+// also where the lock order's sort changes strategy (kInsertionSortMax).
 constexpr std::size_t kSelectFrameCases = 16;
 
 // selectgo's orders are arrays of uint16_t case indices (Go's limit too).
