@@ -23,8 +23,10 @@
 namespace gort::detail {
 namespace {
 
+// The load is sequentially consistent (a plain load on x86): it is the acquirer's
+// last check, which must not be ordered before its raise of nwait (Go's atomic.Load).
 bool cansemacquire(std::atomic<std::uint32_t>* addr) {
-  std::uint32_t v = addr->load(std::memory_order_relaxed);
+  std::uint32_t v = addr->load(std::memory_order_seq_cst);
   while (v > 0) {
     if (addr->compare_exchange_weak(v, v - 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
   }
