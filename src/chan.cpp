@@ -2,7 +2,7 @@
 //
 // One type-erased implementation serves every Chan<T>: the core moves elements with
 // the two operations of a ChanElemType (or memcpy for trivially copyable T) and
-// never sees T.  select (select.cpp) reuses the pieces declared in chan.hpp.
+// never sees T.  select (select.cpp) reuses the locked cores declared in chan.hpp.
 //
 // Invariants (Go's, checked by reading the code paths below):
 //   * At most one of recvq and sendq holds parties, except for an unbuffered channel
@@ -15,6 +15,9 @@
 //   * Every queue, buffer slot, sendx and recvx is touched only under hchan.lock,
 //     and it is the only lock an operation holds (select holds several, in address
 //     order).  Wake-ups (Waiter::ready) happen after the lock is released.
+//   * What an operation does once it holds the lock is decided in one place, the
+//     locked cores send_locked / recv_locked (chan.hpp), which chansend, chanrecv and
+//     select's poll all call: one copy of the hand-off, buffer and closed rules.
 //   * A Sudog belongs to the channel while queued; the party that dequeues it (and,
 //     for a select, wins Waiter::selected) owns it until ready().  So the unbuffered
 //     hand-off copies the value after unlocking: no other party can reach that Sudog,
@@ -90,13 +93,6 @@ bool cancel_wait(G*, void* arg) {
   return queued;  // false: a waker dequeued it and will wake it
 }
 
-void wake(Sudog* sg, bool success) noexcept {
-  sg->success = success;
-  Waiter* w = sg->waiter;
-  w->param = sg;
-  w->ready();  // sg may be gone from here on
-}
-
 // Randomized schedules (proc.cpp): a blocking operation that readied its partner, or
 // was woken by it, may yield here, so that the partner may run before the caller goes
 // on.  Not for try_ operations (block false): they are not scheduling points.
@@ -114,6 +110,12 @@ void yield_point_holding(hchan* c, void* ep, bool block) {
     c->elem_destroy(ep);
     throw;
   }
+}
+
+// What a locked core's step other than a hand-off means for the caller.
+ChanStatus status_of(ChanStep step) {
+  if (step == ChanStep::kBuffer) return ChanStatus::kOk;
+  return step == ChanStep::kClosed ? ChanStatus::kClosed : ChanStatus::kNotReady;
 }
 
 }  // namespace
@@ -180,41 +182,6 @@ std::size_t chanlen(const hchan* c) noexcept {
 
 std::size_t chancap(const hchan* c) noexcept { return c != nullptr && !c->is_timer ? c->dataqsiz : 0; }
 
-// ---------------------------------------------------- pieces shared with select
-
-void buf_send(hchan* c, void* ep) noexcept {
-  c->elem_move(c->chanbuf(c->sendx), ep);
-  if (++c->sendx == c->dataqsiz) c->sendx = 0;
-  c->qcount.store(c->qcount.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
-void buf_recv(hchan* c, void* ep) noexcept {
-  c->elem_relocate(ep, c->chanbuf(c->recvx));
-  if (++c->recvx == c->dataqsiz) c->recvx = 0;
-  c->qcount.store(c->qcount.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-}
-
-void recv_from_sender_locked(hchan* c, Sudog* sg, void* ep) noexcept {
-  if (c->dataqsiz == 0) return;  // unbuffered: copied after unlocking
-  // The ring is full (a sender waits): its head goes to the receiver and the sender's
-  // value takes the freed slot, which is now the tail.
-  void* slot = c->chanbuf(c->recvx);
-  c->elem_relocate(ep, slot);
-  c->elem_move(slot, sg->elem);
-  if (++c->recvx == c->dataqsiz) c->recvx = 0;
-  c->sendx = c->recvx;
-}
-
-void recv_from_sender_finish(hchan* c, Sudog* sg, void* ep) noexcept {
-  if (c->dataqsiz == 0) c->elem_move(ep, sg->elem);
-  wake(sg, true);
-}
-
-void send_to_receiver(hchan* c, Sudog* sg, void* ep) noexcept {
-  c->elem_move(sg->elem, ep);
-  wake(sg, true);
-}
-
 void park_forever(WaitReason reason) {
   Waiter w;
   w.park(nullptr, nullptr, reason, nullptr, nullptr);
@@ -231,24 +198,18 @@ ChanStatus chansend(hchan* c, void* ep, bool block) {
   if (!block && c->closed.load(std::memory_order_acquire) == 0 && c->full()) return ChanStatus::kNotReady;
 
   c->lock.lock();
-  if (c->closed.load(std::memory_order_relaxed) != 0) {
+  Sudog* partner;
+  const ChanStep step = send_locked(c, ep, &partner);
+  if (step == ChanStep::kHandoff) {
     c->lock.unlock();
-    panic("send on closed channel");
-  }
-  if (Sudog* sg = c->recvq.dequeue()) {
-    c->lock.unlock();
-    send_to_receiver(c, sg, ep);
+    send_finish(c, partner, ep);
     yield_point(block);
     return ChanStatus::kOk;
   }
-  if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
-    buf_send(c, ep);
+  if (step != ChanStep::kNotReady || !block) {
     c->lock.unlock();
-    return ChanStatus::kOk;
-  }
-  if (!block) {
-    c->lock.unlock();
-    return ChanStatus::kNotReady;
+    if (step == ChanStep::kClosed) panic("send on closed channel");
+    return status_of(step);
   }
 
   ParkRef ref(c);
@@ -273,25 +234,17 @@ ChanStatus chanrecv(hchan* c, void* ep, bool block) {
   }
 
   c->lock.lock();
-  if (c->closed.load(std::memory_order_relaxed) != 0 && c->qcount.load(std::memory_order_relaxed) == 0) {
+  Sudog* partner;
+  const ChanStep step = recv_locked(c, ep, &partner);
+  if (step == ChanStep::kHandoff) {
     c->lock.unlock();
-    return ChanStatus::kClosed;
-  }
-  if (Sudog* sg = c->sendq.dequeue()) {
-    recv_from_sender_locked(c, sg, ep);
-    c->lock.unlock();
-    recv_from_sender_finish(c, sg, ep);
+    recv_finish(c, partner, ep);
     yield_point_holding(c, ep, block);
     return ChanStatus::kOk;
   }
-  if (c->qcount.load(std::memory_order_relaxed) > 0) {
-    buf_recv(c, ep);
+  if (step != ChanStep::kNotReady || !block) {
     c->lock.unlock();
-    return ChanStatus::kOk;
-  }
-  if (!block) {
-    c->lock.unlock();
-    return ChanStatus::kNotReady;
+    return status_of(step);
   }
 
   ParkRef ref(c);

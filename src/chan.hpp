@@ -231,21 +231,96 @@ inline bool chan_release_kept(hchan* c) noexcept { return c->refs.fetch_sub(1, s
 // kept channel calls itself.
 void chan_free(hchan* c) noexcept;
 
-// Pieces of chansend/chanrecv that selectgo reuses (chan.cpp).
+// The locked cores of send and receive, shared by chansend/chanrecv (one lock) and
+// selectgo's poll (one lock, or every channel's): what Go's chansend, chanrecv and
+// selectgo each do once they hold the lock.  A core decides and does everything that
+// needs c->lock, and never releases it: the caller releases whatever it holds, then
+// finishes the step (send_finish / recv_finish: the hand-off copy and the wake-up,
+// which must come after the unlock).  Inline: they are the hot path of every channel
+// operation and of select, which calls them from another translation unit.
+// Rejected: a core that takes an unlock functor and releases the lock itself (as
+// select's poll_case does): it releases only on some paths, which no thread-safety
+// annotation can state, so chansend and chanrecv would lose clang's lock checking.
 
-// Under c->lock: puts *ep in the buffer (qcount < dataqsiz).
-void buf_send(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock);
-// Under c->lock: takes the oldest buffered value into raw storage ep (qcount > 0).
-void buf_recv(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock);
-// sg was just dequeued from c->sendq (under c->lock).  Call with c->lock held: for a
-// buffered channel the head value goes to ep and sg's value takes its slot.
-void recv_from_sender_locked(hchan* c, Sudog* sg, void* ep) noexcept GORT_REQUIRES(c->lock);
-// After the locks are released: finishes a receive from sg (the unbuffered copy) and
-// wakes it.
-void recv_from_sender_finish(hchan* c, Sudog* sg, void* ep) noexcept;
-// sg was just dequeued from c->recvq.  After the locks are released: moves *ep into
-// the receiver's storage and wakes it.
-void send_to_receiver(hchan* c, Sudog* sg, void* ep) noexcept;
+// What a core found.
+enum class ChanStep : std::uint8_t {
+  kNotReady,  // nothing happened: the operation would block
+  kBuffer,    // the value went into / came out of the buffer: done
+  kHandoff,   // a parked partner was dequeued (*sg): finish after unlocking
+  kClosed,    // the channel is closed (and, for a receive, drained)
+};
+
+// Moves *ep into the buffer (qcount < dataqsiz).
+inline void buf_send(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock) {
+  c->elem_move(c->chanbuf(c->sendx), ep);
+  if (++c->sendx == c->dataqsiz) c->sendx = 0;
+  c->qcount.store(c->qcount.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// Moves the oldest buffered value into raw storage ep (qcount > 0).
+inline void buf_recv(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock) {
+  c->elem_relocate(ep, c->chanbuf(c->recvx));
+  if (++c->recvx == c->dataqsiz) c->recvx = 0;
+  c->qcount.store(c->qcount.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+// A send of *ep: to a parked receiver (first in FIFO order), else into the buffer.
+// kClosed: the caller panics "send on closed channel" once unlocked.
+[[gnu::always_inline]] inline ChanStep send_locked(hchan* c, void* ep, Sudog** sg) noexcept GORT_REQUIRES(c->lock) {
+  if (c->closed.load(std::memory_order_relaxed) != 0) return ChanStep::kClosed;
+  if ((*sg = c->recvq.dequeue()) != nullptr) return ChanStep::kHandoff;
+  if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
+    buf_send(c, ep);
+    return ChanStep::kBuffer;
+  }
+  return ChanStep::kNotReady;
+}
+
+// A receive into raw storage ep: from a parked sender (for a buffered channel, whose
+// ring is then full, the ring's head, and the sender's value takes the freed slot:
+// FIFO preserved), else from the buffer.  kClosed: closed and drained, ep untouched
+// (a closed channel has no parked sender, so the order of the checks is free).
+[[gnu::always_inline]] inline ChanStep recv_locked(hchan* c, void* ep, Sudog** sg) noexcept GORT_REQUIRES(c->lock) {
+  if ((*sg = c->sendq.dequeue()) != nullptr) {
+    if (c->dataqsiz != 0) {  // unbuffered: recv_finish copies after unlocking
+      void* slot = c->chanbuf(c->recvx);
+      c->elem_relocate(ep, slot);
+      c->elem_move(slot, (*sg)->elem);
+      if (++c->recvx == c->dataqsiz) c->recvx = 0;
+      c->sendx = c->recvx;
+    }
+    return ChanStep::kHandoff;
+  }
+  if (c->qcount.load(std::memory_order_relaxed) > 0) {
+    buf_recv(c, ep);
+    return ChanStep::kBuffer;
+  }
+  if (c->closed.load(std::memory_order_relaxed) != 0) return ChanStep::kClosed;
+  return ChanStep::kNotReady;
+}
+
+// Wakes a party dequeued from c's queues (success: a value passed, else c closed).
+// sg may be gone once this returns.
+inline void wake(Sudog* sg, bool success) noexcept {
+  sg->success = success;
+  Waiter* w = sg->waiter;
+  w->param = sg;
+  w->ready();
+}
+
+// After the lock(s) are released, a send whose core returned kHandoff: moves *ep
+// into the receiver's storage and wakes it.
+inline void send_finish(hchan* c, Sudog* sg, void* ep) noexcept {
+  c->elem_move(sg->elem, ep);
+  wake(sg, true);
+}
+
+// After the lock(s) are released, a receive whose core returned kHandoff: the
+// unbuffered copy, and the sender's wake-up.
+inline void recv_finish(hchan* c, Sudog* sg, void* ep) noexcept {
+  if (c->dataqsiz == 0) c->elem_move(ep, sg->elem);
+  wake(sg, true);
+}
 
 // A reference to c held by a party while it is parked on c (chan.cpp).
 class ParkRef {

@@ -7,7 +7,8 @@
 // records where they are and completes the chosen case.  selectgo works as Go's:
 //   pass 0  a random poll order over the non-nil cases (a uniform permutation, so
 //           the first ready case found is uniform among the ready ones), and a lock
-//           order: the same cases sorted by channel address.
+//           order: the same cases sorted by channel address (built after pass 1a,
+//           which needs none), and from it the lock set, each distinct channel once.
 //   pass 1a (not in Go) the first case in poll order that looks ready, judged from
 //           lock-free hints (closed, qcount, queue heads), is tried under its own
 //           channel's lock only.  If it proceeds, that is a valid select outcome: the
@@ -20,6 +21,9 @@
 //           parked partner, the buffer, or a closed channel.  Only this pass may
 //           conclude "nothing is ready" (default, or park): that needs one instant at
 //           which every channel was not ready, which only holding all locks gives.
+//           Passes 1a and 1 try a case with the locked core that chansend and
+//           chanrecv use (send_locked, recv_locked in chan.hpp), so a case proceeds
+//           exactly as the operation alone would.
 //   pass 2  none ready and blocking: enqueue one Sudog per case, every one pointing
 //           at one Waiter, and park; the park's unlock function releases the locks.
 //   pass 3  woken: Waiter::param names the Sudog that fired; lock again and unlink
@@ -94,10 +98,10 @@ namespace {
 // point where libstdc++'s own introsort switches to insertion sort.
 constexpr std::size_t kInsertionSortMax = 16;
 
-// Cases whose scratch arrays select_cases keeps in its own frame (52 bytes each: two
-// order slots and a Sudog); beyond, they are allocated.  A select's
-// cases are written out in source, so selects this large are rare; 16 is also where
-// the lock order's sort changes strategy (kInsertionSortMax).
+// Cases whose scratch arrays select_cases keeps in its own frame (60 bytes each: two
+// order slots, a channel of the lock set and a Sudog); beyond, they are allocated.
+// A select's cases are written out in source, so selects this large are rare; 16 is
+// also where the lock order's sort changes strategy (kInsertionSortMax).
 constexpr std::size_t kSelectFrameCases = 16;
 
 // selectgo's orders are arrays of uint16_t case indices (Go's limit too).
@@ -132,8 +136,16 @@ struct CaseList {
   const SelectCase& operator[](std::size_t i) const noexcept { return refs[i].channel_case(); }
 };
 
+// The distinct channels of a select's cases, in lock order (by address, each once):
+// what sellock and selunlock walk, built once after the sort so that neither looks
+// at the cases again.
+struct LockSet {
+  hchan* const* chans;
+  std::size_t n;
+};
+
 struct SelectState {  // a parked select, for its unlock and cancel hooks
-  CaseList cases;
+  LockSet locks;
   const std::uint16_t* lockorder;
   std::size_t norder;
   SudogSlot* sudogs;
@@ -156,135 +168,93 @@ void sort_lockorder(CaseList cases, std::uint16_t* lockorder, std::size_t n) {
   }
 }
 
-constexpr std::size_t kNoSkip = ~std::size_t{0};
-
-// Locks each distinct channel of lockorder[0..n) once, in address order; with `skip`,
-// not the channel on which case `skip` is the only case (pass 3: the waker already
-// took that case's Sudog, so nothing of this select is left there).
-void sellock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip)
-    GORT_NO_THREAD_SAFETY_ANALYSIS {
-  for (std::size_t i = 0; i < n;) {
-    hchan* c = cases[lockorder[i]].c;
-    std::size_t j = i + 1;
-    while (j < n && cases[lockorder[j]].c == c) ++j;  // the same channel in several cases
-    if (!(j == i + 1 && lockorder[i] == skip)) c->lock.lock();
-    i = j;
-  }
+// Locks every channel of the set, in address order; with `skip`, not that one (pass 3:
+// the waker already took this select's only Sudog on it).
+void sellock(const LockSet& locks, const hchan* skip = nullptr) GORT_NO_THREAD_SAFETY_ANALYSIS {
+  for (std::size_t i = 0; i < locks.n; ++i)
+    if (locks.chans[i] != skip) locks.chans[i]->lock.lock();
 }
 
-// The reverse of sellock.  Reads the arrays only while a lower-addressed lock is still
+// The reverse of sellock.  Reads the set only while a lower-addressed lock is still
 // held: after the park, once the last lock is free a waker may complete the select
 // and its frame may be gone.  (Only the select itself, whose frame is alive, skips.)
-void selunlock(CaseList cases, const std::uint16_t* lockorder, std::size_t n, std::size_t skip = kNoSkip)
-    GORT_NO_THREAD_SAFETY_ANALYSIS {
-  for (std::size_t j = n; j > 0;) {
-    hchan* c = cases[lockorder[j - 1]].c;
-    std::size_t i = j - 1;
-    while (i > 0 && cases[lockorder[i - 1]].c == c) --i;
-    const bool skipped = j == i + 1 && lockorder[i] == skip;
-    j = i;
-    if (!skipped) c->lock.unlock();
+void selunlock(const LockSet& locks, const hchan* skip = nullptr) GORT_NO_THREAD_SAFETY_ANALYSIS {
+  hchan* const* chans = locks.chans;
+  for (std::size_t i = locks.n; i > 0; --i) {
+    hchan* c = chans[i - 1];
+    if (c != skip) c->lock.unlock();
   }
 }
 
 // Unlinks every Sudog of the select that is still queued.  Under sellock.
-void dequeue_all(CaseList cases, const std::uint16_t* lockorder, std::size_t n, SudogSlot* slots,
-                 const Sudog* except) {
+void dequeue_all(const std::uint16_t* lockorder, std::size_t n, SudogSlot* slots, const Sudog* except) {
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = lockorder[k];
     Sudog* sg = sudog_at(slots, i);
     if (sg == except) continue;  // dequeued by its waker, who owns it
-    hchan* c = cases[i].c;
-    (sg->is_send ? c->sendq : c->recvq).remove(sg);
+    (sg->is_send ? sg->c->sendq : sg->c->recvq).remove(sg);
   }
 }
 
-// Performs case i if it can proceed now; `unlock` releases whatever locks are held
-// (only c's, or every channel's), before a wake-up or a panic.  Under c->lock.
+// Performs case i if it can proceed now, through the locked core chansend/chanrecv
+// use (chan.hpp); `unlock` releases whatever locks are held (only c's, or every
+// channel's) once the case has proceeded, before the wake-up or the panic.  False,
+// with the locks still held, if it cannot proceed.  Under c->lock.
 template <class Unlock>
-bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult* r) GORT_NO_THREAD_SAFETY_ANALYSIS {
+[[gnu::always_inline]] inline bool poll_case(const SelectCase& cas, std::size_t i, Unlock unlock, SelectResult* r)
+    GORT_NO_THREAD_SAFETY_ANALYSIS {
   hchan* c = cas.c;
+  Sudog* partner;
   if (cas.is_send) {
-    if (c->closed.load(std::memory_order_relaxed) != 0) {
-      unlock();
-      panic("send on closed channel");
-    }
-    if (Sudog* sg = c->recvq.dequeue()) {
-      unlock();
-      send_to_receiver(c, sg, cas.elem);
-      *r = {i, false};
-      return true;
-    }
-    if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
-      buf_send(c, cas.elem);
-      unlock();
-      *r = {i, false};
-      return true;
-    }
-    return false;
-  }
-  if (Sudog* sg = c->sendq.dequeue()) {
-    recv_from_sender_locked(c, sg, cas.elem);
+    const ChanStep step = send_locked(c, cas.elem, &partner);
+    if (step == ChanStep::kNotReady) return false;
     unlock();
-    recv_from_sender_finish(c, sg, cas.elem);
-    *r = {i, true};
-    return true;
-  }
-  if (c->qcount.load(std::memory_order_relaxed) > 0) {
-    buf_recv(c, cas.elem);
-    unlock();
-    *r = {i, true};
-    return true;
-  }
-  if (c->closed.load(std::memory_order_relaxed) != 0) {
-    unlock();
+    if (step == ChanStep::kClosed) panic("send on closed channel");
+    if (step == ChanStep::kHandoff) send_finish(c, partner, cas.elem);
     *r = {i, false};
     return true;
   }
-  return false;
+  const ChanStep step = recv_locked(c, cas.elem, &partner);
+  if (step == ChanStep::kNotReady) return false;
+  unlock();
+  if (step == ChanStep::kHandoff) recv_finish(c, partner, cas.elem);
+  *r = {i, step != ChanStep::kClosed};
+  return true;
 }
 
 // While a select is parked it holds a reference to each of its channels (as ParkRef
 // does for a single operation, chan.cpp), released when selectgo is done with them.
 class SelectRefs {
  public:
-  SelectRefs(CaseList cases, const std::uint16_t* lockorder, std::size_t n) noexcept
-      : cases_(cases), lockorder_(lockorder), n_(n) {
-    for (std::size_t i = 0; i < n_; ++i)
-      if (last_of_run(i)) chan_retain(cases_[lockorder_[i]].c);
+  explicit SelectRefs(const LockSet& locks) noexcept : locks_(locks) {
+    for (std::size_t i = 0; i < locks_.n; ++i) chan_retain(locks_.chans[i]);
   }
   ~SelectRefs() {
-    for (std::size_t i = 0; i < n_; ++i)
-      if (last_of_run(i)) chan_release(cases_[lockorder_[i]].c);  // may free it: compared before
+    for (std::size_t i = 0; i < locks_.n; ++i) chan_release(locks_.chans[i]);
   }
   SelectRefs(const SelectRefs&) = delete;
   SelectRefs& operator=(const SelectRefs&) = delete;
 
  private:
-  bool last_of_run(std::size_t i) const noexcept {
-    return i + 1 == n_ || cases_[lockorder_[i + 1]].c != cases_[lockorder_[i]].c;
-  }
-  CaseList cases_;
-  const std::uint16_t* lockorder_;
-  std::size_t n_;
+  LockSet locks_;
 };
 
 bool selparkcommit(G*, void* arg) {
   const auto* st = static_cast<const SelectState*>(arg);
-  selunlock(st->cases, st->lockorder, st->norder);
+  selunlock(st->locks);
   return true;
 }
 
 bool selcancel(G*, void* arg) {
   const auto* st = static_cast<const SelectState*>(arg);
-  sellock(st->cases, st->lockorder, st->norder);
+  sellock(st->locks);
   // Win the select against wakers, as a waker would: if one already won, it owns its
   // Sudog and is about to wake us.
   std::uint32_t expected = 0;
   Waiter* w = sudog_at(st->sudogs, st->lockorder[0])->waiter;
   const bool won = w->selected.compare_exchange_strong(expected, 1, std::memory_order_acq_rel);
-  dequeue_all(st->cases, st->lockorder, st->norder, st->sudogs, nullptr);
-  selunlock(st->cases, st->lockorder, st->norder);
+  dequeue_all(st->lockorder, st->norder, st->sudogs, nullptr);
+  selunlock(st->locks);
   return won;
 }
 
@@ -306,11 +276,11 @@ SelectResult select_one(const SelectCase& k, bool block) {
 // Go's selectgo over cases[0..ncases) (two or more; an on_default is a case with a
 // nil channel here, never ready): performs one ready case, chosen uniformly at random,
 // blocking until one is ready when `block`.  order: room for 2*ncases uint16s;
-// sudogs: room for ncases.  Returns index == ncases when !block and nothing was
+// chans and sudogs: room for ncases each.  Returns index == ncases when !block and nothing was
 // ready, or when teardown cancelled the wait of an unwinding goroutine.  Panics "send
 // on closed channel" when the chosen send case's channel is closed.
-SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, std::size_t ncases, bool block)
-    GORT_NO_THREAD_SAFETY_ANALYSIS {
+SelectResult selectgo(CaseList cases, std::uint16_t* order, hchan** chans, SudogSlot* sudogs, std::size_t ncases,
+                      bool block) GORT_NO_THREAD_SAFETY_ANALYSIS {
   const SelectResult none{ncases, false};
 
   // Pass 0: poll order (a random permutation of the non-nil cases) and lock order.
@@ -346,10 +316,16 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, s
 
   for (std::size_t k = 0; k < norder; ++k) lockorder[k] = pollorder[k];
   sort_lockorder(cases, lockorder, norder);
+  std::size_t nchans = 0;
+  for (std::size_t k = 0; k < norder; ++k) {
+    hchan* c = cases[lockorder[k]].c;
+    if (nchans == 0 || chans[nchans - 1] != c) chans[nchans++] = c;  // the same channel in several cases
+  }
+  const LockSet locks{chans, nchans};
 
   // Pass 1: the first ready case in poll order, with every channel locked.
-  sellock(cases, lockorder, norder);
-  auto unlock_all = [&] { selunlock(cases, lockorder, norder); };
+  sellock(locks);
+  auto unlock_all = [&locks] { selunlock(locks); };
   for (std::size_t k = 0; k < norder; ++k)
     if (poll_case(cases[pollorder[k]], pollorder[k], unlock_all, &r)) return r;
   if (!block) {
@@ -365,8 +341,8 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, s
         Sudog{.waiter = &w, .elem = cases[i].elem, .c = cases[i].c, .is_send = cases[i].is_send, .is_select = true};
     (sg->is_send ? sg->c->sendq : sg->c->recvq).enqueue(sg);
   }
-  SelectRefs refs(cases, lockorder, norder);
-  SelectState st{cases, lockorder, norder, sudogs};
+  SelectRefs refs(locks);
+  SelectState st{locks, lockorder, norder, sudogs};
   bool woken;
   try {
     woken = w.park(selparkcommit, &st, WaitReason::kSelect, selcancel, &st);
@@ -374,9 +350,9 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, s
     // Teardown unwinds a goroutine that was woken: unlink the losers, and destroy a
     // value a sender had already handed over.
     auto* fired = static_cast<Sudog*>(w.param);
-    sellock(cases, lockorder, norder);
-    dequeue_all(cases, lockorder, norder, sudogs, fired);
-    selunlock(cases, lockorder, norder);
+    sellock(locks);
+    dequeue_all(lockorder, norder, sudogs, fired);
+    selunlock(locks);
     if (fired != nullptr && !fired->is_send && fired->success) fired->c->elem_destroy(fired->elem);
     throw;
   }
@@ -385,9 +361,16 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, s
   // Pass 3: unlink the Sudogs that did not fire.
   auto* fired = static_cast<Sudog*>(w.param);
   const auto index = static_cast<std::size_t>(reinterpret_cast<SudogSlot*>(fired) - sudogs);
-  sellock(cases, lockorder, norder, index);
-  dequeue_all(cases, lockorder, norder, sudogs, fired);
-  selunlock(cases, lockorder, norder, index);
+  // Its waker took the fired case's Sudog: unless another case waits on that channel
+  // too, nothing of this select is left there to unlink.
+  const hchan* skip = fired->c;
+  if (nchans != norder) {
+    for (std::size_t k = 0; k < norder; ++k)
+      if (lockorder[k] != index && cases[lockorder[k]].c == skip) skip = nullptr;
+  }
+  sellock(locks, skip);
+  dequeue_all(lockorder, norder, sudogs, fired);
+  selunlock(locks, skip);
   if (fired->is_send && !fired->success) panic("send on closed channel");  // closed while waiting
   return {index, fired->success};
 }
@@ -396,6 +379,7 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, SudogSlot* sudogs, s
 template <std::size_t N>
 struct SelectFrame {
   std::uint16_t order[2 * N];
+  hchan* chans[N];
   SudogSlot sudogs[N];
 };
 
@@ -403,8 +387,9 @@ struct SelectFrame {
 [[gnu::noinline]] SelectResult select_large(const SelectCaseRef* refs, std::size_t n, bool block) {
   if (n > kMaxSelectCases) panic("select: too many cases (max 65536)");
   auto order = std::make_unique_for_overwrite<std::uint16_t[]>(2 * n);
+  auto chans = std::make_unique_for_overwrite<hchan*[]>(n);
   auto sudogs = std::make_unique_for_overwrite<SudogSlot[]>(n);
-  return selectgo(CaseList{refs}, order.get(), sudogs.get(), n, block);
+  return selectgo(CaseList{refs}, order.get(), chans.get(), sudogs.get(), n, block);
 }
 
 }  // namespace
@@ -433,7 +418,7 @@ std::size_t select_cases(const SelectCaseRef* refs, std::size_t n) {
     }
   } else if (n <= kSelectFrameCases) [[likely]] {
     SelectFrame<kSelectFrameCases> frame;
-    r = selectgo(CaseList{refs}, frame.order, frame.sudogs, n, block);
+    r = selectgo(CaseList{refs}, frame.order, frame.chans, frame.sudogs, n, block);
   } else {
     r = select_large(refs, n, block);
   }

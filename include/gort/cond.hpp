@@ -47,7 +47,7 @@
 namespace gort {
 
 namespace detail {
-// Go's notifyList tickets (the waiting parties themselves are in notify_list.cpp's
+// Go's notifyList tickets (the waiting parties themselves are in the runtime's wait
 // table, keyed by this object's address).  Atomics only; notify is written under
 // the table root's lock.
 struct NotifyList {

@@ -40,11 +40,11 @@
 // scheduler says another P is running (spin.cpp): at one P a spinner would only delay
 // the holder.
 //
-// Waiters are goroutines or threads alike (sema.cpp's Waiter): a thread blocks on a
+// Waiters are goroutines or threads alike (Waiter, in the wait table): a thread blocks on a
 // futex, spins on the same terms as a goroutine without a P, and is woken and handed
 // the mutex by the same code.
 //
-// Teardown (run() ending with goroutines parked in lock()): sema.cpp's cancel hook
+// Teardown (run() ending with goroutines parked in lock()): the wait table's cancel hook
 // unlinks the parked waiter and semacquire either throws AbandonUnwind (propagated:
 // the goroutine unwinds) or, for a goroutine already unwinding, returns false; lock()
 // then uncounts itself and returns as if it had acquired the mutex, so that the
@@ -60,7 +60,7 @@
 //     every goroutine queued on its P, and std::mutex may not be unlocked by another
 //     thread, which a goroutine that migrated (or Go's rule 12.6) needs.
 //   * A wait queue inside the Mutex: it would be 24+ bytes instead of 8, and repeat
-//     sema.cpp's queue and teardown logic.
+//     the wait table's queue and teardown logic (waittable.cpp).
 //   * unlock as a CAS kLocked -> 0 so that an unlocked mutex is never decremented:
 //     under contention the CAS fails whenever waiters exist and costs a second
 //     atomic; the fetch_sub is right in every non-error case.

@@ -33,8 +33,8 @@
 // FIFO fairness falls out: with a waiter queued the bit is set, so no acquire --
 // fast or slow, even one whose weight would fit -- gets past it.
 //
-// Waiters are SemaWaiters in notify_list.cpp's lists, in one queue whatever their
-// kind.  acquire(n) parks on its ListWaiter: the granter unlinks it, sets `granted`
+// Waiters are SemaWaiters in the wait table (waittable.cpp), in one queue whatever
+// their kind.  acquire(n) parks on its WaitNode: the granter unlinks it, sets `granted`
 // and readies it after unlocking.  acquire(ctx, n) must wait for two things at once,
 // a grant or ctx.done(); it does exactly what x/sync does: it queues with a `ready`
 // channel of its own and selects over ready and ctx.done().  The granter closes
@@ -46,7 +46,7 @@
 // the granter has let go of the lock -- except on the ready path, which needs no
 // lock; so the granter closes through its own handle copy, never the waiter's.
 //
-// Teardown: a goroutine abandoned while parked is unlinked by notify_list's cancel
+// Teardown: a goroutine abandoned while parked is unlinked by the wait table's cancel
 // hook (acquire) or unlinks itself when the select unwinds (acquire(ctx)); neither
 // touches the semaphore unless the waiter had been granted, and then it gives the
 // tokens back, so a Semaphore reused after run() keeps its count.  A goroutine that
@@ -73,7 +73,7 @@
 #include <gort/select.hpp>
 #include <gort/semaphore.hpp>
 
-#include "notify_list.hpp"
+#include "../waittable.hpp"
 
 namespace gort {
 
@@ -83,7 +83,7 @@ namespace {
 
 // A queued acquire: tag is its weight.  ready: null for acquire(n), which parks on
 // w; for acquire(ctx, n), the channel it selects on, closed by its granter.
-struct SemaWaiter : detail::ListWaiter {
+struct SemaWaiter : detail::WaitNode {
   const Chan<Done>* ready = nullptr;
 };
 
@@ -120,11 +120,11 @@ std::int64_t Semaphore::lock_count(detail::WaitRoot& root) GORT_ACQUIRE(root.loc
 // x/sync's notifyWaiters, then the unlock: grants from the head while the weights
 // fit; unlinks under the lock, wakes acquire()s after it (acquire(ctx)s: see above).
 void Semaphore::grant_and_unlock(detail::WaitRoot& root, std::int64_t count) GORT_RELEASE(root.lock) {
-  detail::ListWaiter* woken = nullptr;
-  detail::ListWaiter** tail = &woken;
-  detail::ListWaiter* s = root.first(&state_);
+  detail::WaitNode* woken = nullptr;
+  detail::WaitNode** tail = &woken;
+  detail::WaitNode* s = root.first(&state_);
   while (s != nullptr && static_cast<std::int64_t>(s->tag) <= count) {
-    detail::ListWaiter* next = root.next(s);
+    detail::WaitNode* next = root.next(s);
     count -= static_cast<std::int64_t>(s->tag);
     root.remove(s);
     s->granted = true;
@@ -141,7 +141,7 @@ void Semaphore::grant_and_unlock(detail::WaitRoot& root, std::int64_t count) GOR
   state_.store(count | (s != nullptr ? kWaiters : 0), std::memory_order_release);
   root.lock.unlock();
   while (woken != nullptr) {
-    detail::ListWaiter* next = woken->next;  // read before ready(): the waiter may return at once
+    detail::WaitNode* next = woken->next;  // read before ready(): the waiter may return at once
     woken->w.ready();
     woken = next;
   }
@@ -165,7 +165,8 @@ void Semaphore::acquire_slow(std::int64_t n) {
   s.key = &state_;
   s.tag = static_cast<std::uint64_t>(n);
   try {
-    detail::wait_in(root, &s, detail::WaitReason::kSemaphoreAcquire);
+    root.push(&s);
+    root.park(&s, detail::WaitReason::kSemaphoreAcquire);
   } catch (...) {
     if (s.granted) release(n);  // unwound after being granted: the tokens go on
     throw;
@@ -198,7 +199,7 @@ std::error_code Semaphore::acquire(const Context& ctx, std::int64_t n) {
     root.lock.unlock();
     return {};
   }
-  root.push_back(&s);  // state_ keeps count | kWaiters
+  root.push(&s);  // state_ keeps count | kWaiters
   root.lock.unlock();
 
   std::size_t fired;
