@@ -190,7 +190,7 @@ void append_frame(std::string& out, const Frame& f, std::uintptr_t pc) {
 // instantiated with its type (std::invoke, an algorithm), whose name says it; or into
 // the function where it is written, called there: that function names it then (a local
 // function object called there would be named as a lambda, with no parameters).
-void name_lambda_frames(std::vector<Frame>& frames) {
+[[maybe_unused]] void name_lambda_frames(std::vector<Frame>& frames) {
   for (std::size_t i = frames.size(); i-- > 0;) {  // outermost first: a caller is named before its callees
     std::string& fn = frames[i].function;
     std::string name(fn.size() + kFunctionNameMax, '\0');
