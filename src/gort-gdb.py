@@ -154,6 +154,17 @@ def _reason_names():
     return None
 
 
+def _set_registers(values):
+    """Writes the registers of the innermost frame.  Frame 0 is selected again before
+    each write: a new pc rebuilds gdb's frames and may leave an outer frame selected
+    (on AArch64 it does when frame 0 is an inlined call), and a register written in
+    an outer frame is its save slot in memory, or not writable at all."""
+    for reg, v in values.items():
+        gdb.execute("select-frame 0", to_string=True)
+        gdb.execute("set $%s = %d" % (reg, v), to_string=True)
+    gdb.execute("select-frame 0", to_string=True)
+
+
 class InfoGoroutines(gdb.Command):
     """Lists gort's live goroutines: id, state, wait reason, where each was created."""
 
@@ -202,13 +213,10 @@ class Goroutine(gdb.Command):
         gdb.execute("select-frame 0", to_string=True)
         saved = {reg: int(gdb.parse_and_eval("$" + reg)) for reg in wanted}
         try:
-            for reg, v in wanted.items():
-                gdb.execute("set $%s = %d" % (reg, v), to_string=True)
+            _set_registers(wanted)
             gdb.execute(cmd, from_tty)
         finally:
-            gdb.execute("select-frame 0", to_string=True)
-            for reg, v in saved.items():
-                gdb.execute("set $%s = %d" % (reg, v), to_string=True)
+            _set_registers(saved)
 
 
 InfoGoroutines()

@@ -181,6 +181,37 @@ void append_frame(std::string& out, const Frame& f, std::uintptr_t pc) {
   out += text;
 }
 
+// Lambdas, named as "created by" names them ("main::<lambda()>", Go's main.main.func1).
+// The containing function's name comes from the symbol table, in the demangler's form
+// ("main::{lambda()#1}::operator()() const").  An inlined lambda's comes from DWARF,
+// where g++ gives its call operator a linkage name only when the lambda has linkage
+// (inside an inline function); otherwise only "operator()", and libbacktrace does not
+// say which class that is a member of.  Such a lambda was inlined into a template
+// instantiated with its type (std::invoke, an algorithm), whose name says it; or into
+// the function where it is written, called there: that function names it then (a local
+// function object called there would be named as a lambda, with no parameters).
+[[maybe_unused]] void name_lambda_frames(std::vector<Frame>& frames) {
+  for (std::size_t i = frames.size(); i-- > 0;) {  // outermost first: a caller is named before its callees
+    std::string& fn = frames[i].function;
+    std::string name(fn.size() + kFunctionNameMax, '\0');
+    if (fn.find("::operator()") != std::string::npos &&
+        (fn.find("<lambda(") != std::string::npos || fn.find("{lambda(") != std::string::npos)) {
+      function_display_name(fn.c_str(), name.data(), name.size());
+    } else if (fn.rfind("operator()", 0) == 0 && i + 1 < frames.size()) {
+      const Frame& caller = frames[i + 1];
+      if (!lambda_argument_display_name(caller.function.c_str(), name.data(), name.size())) {
+        if (is_plumbing(caller)) continue;
+        function_display_name(caller.function.c_str(), name.data(), name.size());
+        name.resize(std::strlen(name.c_str()));
+        name += "::<lambda>";
+      }
+    } else {
+      continue;
+    }
+    fn = name.c_str();
+  }
+}
+
 #if GORT_HAVE_LIBBACKTRACE
 backtrace_state* symbolizer() {
   static backtrace_state* state = backtrace_create_state(nullptr, /*threaded=*/1, [](void*, const char*, int) {}, nullptr);
@@ -214,6 +245,7 @@ std::vector<Frame> symbolize([[maybe_unused]] std::uintptr_t pc) {
     if (frames.empty()) frames.push_back(Frame{});
     frames.back().function = symbol;
   }
+  name_lambda_frames(frames);
 #endif
   return frames;
 }

@@ -72,6 +72,11 @@ TEST(Crash, PanicReportShowsTheThrowPoint) {
   GTEST_SKIP() << "built without GCC's libbacktrace";
 #endif
   check({"panic_goroutine", {}, {"fail_deep(int)\n\t", "crash/panic_goroutine.cpp:8\n"}});
+#if !defined(__clang__)
+  // The goroutine's lambda, inlined into gort's goroutine frame, where DWARF names it
+  // only "operator()": named as "created by" names it (traceback.cpp).
+  check({"panic_goroutine", {}, {"\nmain::<lambda()>::<lambda()>\n\t", "crash/panic_goroutine.cpp:15\ncreated by main::<lambda()>"}});
+#endif
 }
 
 TEST(Crash, PanicInMainRunsDefersFirst) {
