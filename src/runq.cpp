@@ -158,36 +158,69 @@ void runqput(P* p, G* gp, bool next) {
 
 // ------------------------------------------------------------ global run queue
 
+namespace {
+// One lane of the global queue: a FIFO linked through G.schedlink.
+struct Lane {
+  G*& head;
+  G*& tail;
+  void push(G* first, G* last) {
+    last->schedlink = nullptr;
+    if (tail != nullptr)
+      tail->schedlink = first;
+    else
+      head = first;
+    tail = last;
+  }
+  G* pop() {
+    G* gp = head;
+    if (gp == nullptr) return nullptr;
+    head = gp->schedlink;
+    if (head == nullptr) tail = nullptr;
+    return gp;
+  }
+};
+
+Lane fresh_lane() GORT_REQUIRES(sched.lock) { return {sched.runq_head, sched.runq_tail}; }
+Lane wake_lane() GORT_REQUIRES(sched.lock) { return {sched.wakeq_head, sched.wakeq_tail}; }
+
+// A goroutine holds a stack from its first run to its exit: with one, it has run.
+Lane lane_for(const G* gp) GORT_REQUIRES(sched.lock) {
+  return gp->stack_lo != nullptr ? wake_lane() : fresh_lane();
+}
+
+void add_size(std::int32_t n) GORT_REQUIRES(sched.lock) {
+  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// The wake lane first, except every other call when both hold goroutines, so that a
+// steady stream of wake-ups cannot starve the goroutines waiting for their first run.
+G* globrunqpop(bool alternate) GORT_REQUIRES(sched.lock) {
+  G* gp = nullptr;
+  if (alternate && sched.wakeq_head != nullptr && sched.runq_head != nullptr) {
+    sched.runq_fresh_turn = !sched.runq_fresh_turn;
+    if (sched.runq_fresh_turn) gp = fresh_lane().pop();
+  }
+  if (gp == nullptr) gp = wake_lane().pop();
+  if (gp == nullptr) gp = fresh_lane().pop();
+  if (gp != nullptr) add_size(-1);
+  return gp;
+}
+}  // namespace
+
 void globrunqput(G* gp) {
-  gp->schedlink = nullptr;
-  if (sched.runq_tail != nullptr)
-    sched.runq_tail->schedlink = gp;
-  else
-    sched.runq_head = gp;
-  sched.runq_tail = gp;
-  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  lane_for(gp).push(gp, gp);
+  add_size(1);
 }
 
 void globrunqputbatch(G* head, G* tail, std::int32_t n) {
   tail->schedlink = nullptr;
-  if (sched.runq_tail != nullptr)
-    sched.runq_tail->schedlink = head;
-  else
-    sched.runq_head = head;
-  sched.runq_tail = tail;
-  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  for (G* gp = head; gp != nullptr;) {
+    G* next = gp->schedlink;
+    lane_for(gp).push(gp, gp);
+    gp = next;
+  }
+  add_size(n);
 }
-
-namespace {
-G* globrunqpop() GORT_REQUIRES(sched.lock) {
-  G* gp = sched.runq_head;
-  if (gp == nullptr) return nullptr;
-  sched.runq_head = gp->schedlink;
-  if (sched.runq_head == nullptr) sched.runq_tail = nullptr;
-  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  return gp;
-}
-}  // namespace
 
 G* globrunqget(P* p, std::int32_t max) {
   std::int32_t size = sched.runq_size.load(std::memory_order_relaxed);
@@ -195,13 +228,14 @@ G* globrunqget(P* p, std::int32_t max) {
   std::int32_t n = std::min(size, size / sched.gomaxprocs + 1);
   if (max > 0) n = std::min(n, max);
   n = std::min<std::int32_t>(n, RunQueue::kSize / 2);
-  G* gp = globrunqpop();
-  for (--n; n > 0; --n) runqput(p, globrunqpop(), false);
+  G* gp = globrunqpop(true);
+  for (--n; n > 0; --n) runqput(p, globrunqpop(false), false);
   return gp;
 }
 
 void globrunqclear() {
   sched.runq_head = sched.runq_tail = nullptr;
+  sched.wakeq_head = sched.wakeq_tail = nullptr;
   sched.runq_size.store(0, std::memory_order_relaxed);
 }
 

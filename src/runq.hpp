@@ -1,9 +1,20 @@
 // runq.hpp -- the run queues: each P's local queue, a bounded lock-free ring plus
 // `runnext` (RunQueue, below), and the global queue behind them.
 //
-// The global queue (Go's sched.runq) is a FIFO linked through G.schedlink:
-// sched.runq_head/runq_tail, guarded by sched.lock, and sched.runq_size, written under
-// it and read without it so that an empty queue costs no lock.  Goroutines enter it
+// The global queue (Go's sched.runq) is two FIFOs linked through G.schedlink, guarded
+// by sched.lock, and sched.runq_size, their total, written under it and read without it
+// so that an empty queue costs no lock.  The lanes: goroutines that have never run
+// (sched.runq_head/tail), and the wake lane (sched.wakeq_head/tail) of goroutines made
+// runnable again -- woken by a timer, I/O or a partner, back from blocking().  A P takes
+// from the wake lane first, except that the goroutine it runs at once comes from each
+// lane in turn when both hold some, so neither starves.  Why: when a million goroutines
+// are spawned at once, most of them wait here for their first run; a goroutine woken
+// while its P's ring is full spills here too, and in one FIFO it waited behind all of
+// those first runs (a sleeper woke ~100 ms late, at 4 Ps or with the cores busy with
+// other processes: the sleepers benchmark's p99).  Go keeps one FIFO; its sleepers' p99
+// at 4 Ps is ~30 ms here.  Rejected: putting woken goroutines at the head of the one
+// FIFO (later batches would overtake earlier ones, and first runs could starve).
+// Goroutines enter it
 // when made runnable off any P (by a thread, or an M without one), as many as there
 // are idle Ps from a batch readied at once (injectglist), when a full ring spills its
 // older half (runqput), and under a schedule seed; Ps take a fair share of it

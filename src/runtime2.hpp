@@ -105,9 +105,14 @@ struct Sched {
   // read without it.  A Lock, not a std::mutex: the runtime's locks are one type, with
   // one set of annotations.
   Lock lock;
-  G* runq_head GORT_GUARDED_BY(lock) = nullptr;  // global run queue
+  // The global run queue, two FIFO lanes (runq.hpp): goroutines that have never run,
+  // and the wake lane of goroutines made runnable again.
+  G* runq_head GORT_GUARDED_BY(lock) = nullptr;
   G* runq_tail GORT_GUARDED_BY(lock) = nullptr;
-  std::atomic<std::int32_t> runq_size{0};     // lock to write; read without
+  G* wakeq_head GORT_GUARDED_BY(lock) = nullptr;
+  G* wakeq_tail GORT_GUARDED_BY(lock) = nullptr;
+  bool runq_fresh_turn GORT_GUARDED_BY(lock) = false;  // globrunqget alternates the lanes
+  std::atomic<std::int32_t> runq_size{0};     // both lanes; lock to write; read without
   P* pidle GORT_GUARDED_BY(lock) = nullptr;   // idle Ps
   std::atomic<std::int32_t> npidle{0};        // lock to write; read without
   M* midle GORT_GUARDED_BY(lock) = nullptr;   // idle Ms
@@ -186,6 +191,8 @@ extern Sched sched;
 
 inline void Sched::reset_run_state() {
   runq_head = runq_tail = nullptr;
+  wakeq_head = wakeq_tail = nullptr;
+  runq_fresh_turn = false;
   runq_size = 0;
   pidle = nullptr;
   npidle = 0;

@@ -508,4 +508,38 @@ TEST_P(Proc, BlockingInADestructorDuringAbandonment) {
 
 GORT_INSTANTIATE_PROCS(Proc);
 
+// A goroutine woken while its P's ring is full spills to the global queue; there it
+// must not wait behind every goroutine that has not had its first run yet (the wake
+// lane, runq.hpp).  At one P the order is the scheduler's alone: 600 goroutines park on
+// a channel, main spawns 4,000 more (most go to the global queue), then closes the
+// channel.  Before the wake lane every woken goroutine that spilled ran after all
+// 4,000 first runs.
+TEST(Proc, WokenGoroutinesDoNotWaitBehindFirstRuns) {
+  if (std::getenv("GORT_SCHEDULE_SEED") != nullptr) GTEST_SKIP() << "the order is the seed's";
+  constexpr int kWoken = 600;
+  constexpr int kFresh = 4000;
+  std::vector<char> log;  // one P: no two goroutines append at once
+  gort::run(
+      [&] {
+        auto gate = gort::make_chan<int>();
+        gort::WaitGroup parked, all;
+        parked.add(kWoken);
+        for (int i = 0; i < kWoken; ++i)
+          all.go([&] {
+            parked.done();
+            (void)gate.recv();
+            log.push_back('w');
+          });
+        parked.wait();
+        for (int i = 0; i < kFresh; ++i) all.go([&] { log.push_back('f'); });
+        gate.close();
+        all.wait();
+      },
+      gort::Options{.max_procs = 1});
+  ASSERT_EQ(log.size(), static_cast<std::size_t>(kWoken + kFresh));
+  const auto last_woken = std::find(log.rbegin(), log.rend(), 'w').base();
+  const auto fresh_before = std::count(log.begin(), last_woken, 'f');
+  EXPECT_LT(fresh_before, kFresh / 2) << "first runs that ran before the last woken goroutine";
+}
+
 }  // namespace
