@@ -102,30 +102,6 @@ std::int32_t netpoll_waiters();
 // directly, goroutines into the returned list (linked through schedlink), already
 // marked runnable; the caller injects them into run queues (injectglist) and then
 // calls netpoll_injected(n) with the batch's size: until then they count as waiters.
-struct GList {
-  G* head = nullptr;
-  G* tail = nullptr;
-  std::int32_t n = 0;
-  void push(G* gp) {
-    gp->schedlink = nullptr;
-    if (tail != nullptr)
-      tail->schedlink = gp;
-    else
-      head = gp;
-    tail = gp;
-    ++n;
-  }
-  G* pop() {
-    G* gp = head;
-    if (gp != nullptr) {
-      head = gp->schedlink;
-      if (head == nullptr) tail = nullptr;
-      gp->schedlink = nullptr;
-      --n;
-    }
-    return gp;
-  }
-};
 GList netpoll(std::int64_t delay_ns);
 void netpoll_injected(std::int32_t n);
 // Wakes the M blocked in netpoll, if any.

@@ -159,33 +159,9 @@ void runqput(P* p, G* gp, bool next) {
 // ------------------------------------------------------------ global run queue
 
 namespace {
-// One lane of the global queue: a FIFO linked through G.schedlink.
-struct Lane {
-  G*& head;
-  G*& tail;
-  void push(G* first, G* last) {
-    last->schedlink = nullptr;
-    if (tail != nullptr)
-      tail->schedlink = first;
-    else
-      head = first;
-    tail = last;
-  }
-  G* pop() {
-    G* gp = head;
-    if (gp == nullptr) return nullptr;
-    head = gp->schedlink;
-    if (head == nullptr) tail = nullptr;
-    return gp;
-  }
-};
-
-Lane fresh_lane() GORT_REQUIRES(sched.lock) { return {sched.runq_head, sched.runq_tail}; }
-Lane wake_lane() GORT_REQUIRES(sched.lock) { return {sched.wakeq_head, sched.wakeq_tail}; }
-
 // A goroutine holds a stack from its first run to its exit: with one, it has run.
-Lane lane_for(const G* gp) GORT_REQUIRES(sched.lock) {
-  return gp->stack_lo != nullptr ? wake_lane() : fresh_lane();
+GList& lane_for(const G* gp) GORT_REQUIRES(sched.lock) {
+  return gp->stack_lo != nullptr ? sched.wakeq : sched.runq;
 }
 
 void add_size(std::int32_t n) GORT_REQUIRES(sched.lock) {
@@ -196,19 +172,19 @@ void add_size(std::int32_t n) GORT_REQUIRES(sched.lock) {
 // steady stream of wake-ups cannot starve the goroutines waiting for their first run.
 G* globrunqpop(bool alternate) GORT_REQUIRES(sched.lock) {
   G* gp = nullptr;
-  if (alternate && sched.wakeq_head != nullptr && sched.runq_head != nullptr) {
+  if (alternate && sched.wakeq.n > 0 && sched.runq.n > 0) {
     sched.runq_fresh_turn = !sched.runq_fresh_turn;
-    if (sched.runq_fresh_turn) gp = fresh_lane().pop();
+    if (sched.runq_fresh_turn) gp = sched.runq.pop();
   }
-  if (gp == nullptr) gp = wake_lane().pop();
-  if (gp == nullptr) gp = fresh_lane().pop();
+  if (gp == nullptr) gp = sched.wakeq.pop();
+  if (gp == nullptr) gp = sched.runq.pop();
   if (gp != nullptr) add_size(-1);
   return gp;
 }
 }  // namespace
 
 void globrunqput(G* gp) {
-  lane_for(gp).push(gp, gp);
+  lane_for(gp).push(gp);
   add_size(1);
 }
 
@@ -216,7 +192,7 @@ void globrunqputbatch(G* head, G* tail, std::int32_t n) {
   tail->schedlink = nullptr;
   for (G* gp = head; gp != nullptr;) {
     G* next = gp->schedlink;
-    lane_for(gp).push(gp, gp);
+    lane_for(gp).push(gp);
     gp = next;
   }
   add_size(n);
@@ -234,8 +210,8 @@ G* globrunqget(P* p, std::int32_t max) {
 }
 
 void globrunqclear() {
-  sched.runq_head = sched.runq_tail = nullptr;
-  sched.wakeq_head = sched.wakeq_tail = nullptr;
+  sched.runq = {};
+  sched.wakeq = {};
   sched.runq_size.store(0, std::memory_order_relaxed);
 }
 

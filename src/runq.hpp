@@ -4,7 +4,7 @@
 // The global queue (Go's sched.runq) is two FIFOs linked through G.schedlink, guarded
 // by sched.lock, and sched.runq_size, their total, written under it and read without it
 // so that an empty queue costs no lock.  The lanes: goroutines that have never run
-// (sched.runq_head/tail), and the wake lane (sched.wakeq_head/tail) of goroutines made
+// (sched.runq), and the wake lane (sched.wakeq) of goroutines made
 // runnable again -- woken by a timer, I/O or a partner, back from blocking().  A P takes
 // from the wake lane first, except that the goroutine it runs at once comes from each
 // lane in turn when both hold some, so neither starves.  Why: when a million goroutines

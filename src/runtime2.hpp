@@ -97,6 +97,16 @@ using UnlockFn = bool (*)(G* gp, void* arg);
 // then waits for that wake-up to land before resuming the G.
 using CancelFn = bool (*)(G* gp, void* arg);
 
+// A FIFO of goroutines linked through G.schedlink (a batch readied at once, a lane of
+// the global run queue).  The functions come after G.
+struct GList {
+  G* head = nullptr;
+  G* tail = nullptr;
+  std::int32_t n = 0;
+  void push(G* gp);
+  G* pop();  // null when empty
+};
+
 // What is global.  Defined before G, M and P (which it only points to) so that their
 // fields guarded by sched.lock can say so: GORT_GUARDED_BY(sched.lock).
 struct Sched {
@@ -107,10 +117,8 @@ struct Sched {
   Lock lock;
   // The global run queue, two FIFO lanes (runq.hpp): goroutines that have never run,
   // and the wake lane of goroutines made runnable again.
-  G* runq_head GORT_GUARDED_BY(lock) = nullptr;
-  G* runq_tail GORT_GUARDED_BY(lock) = nullptr;
-  G* wakeq_head GORT_GUARDED_BY(lock) = nullptr;
-  G* wakeq_tail GORT_GUARDED_BY(lock) = nullptr;
+  GList runq GORT_GUARDED_BY(lock);
+  GList wakeq GORT_GUARDED_BY(lock);
   bool runq_fresh_turn GORT_GUARDED_BY(lock) = false;  // globrunqget alternates the lanes
   std::atomic<std::int32_t> runq_size{0};     // both lanes; lock to write; read without
   P* pidle GORT_GUARDED_BY(lock) = nullptr;   // idle Ps
@@ -190,8 +198,8 @@ struct Sched {
 extern Sched sched;
 
 inline void Sched::reset_run_state() {
-  runq_head = runq_tail = nullptr;
-  wakeq_head = wakeq_tail = nullptr;
+  runq = {};
+  wakeq = {};
   runq_fresh_turn = false;
   runq_size = 0;
   pidle = nullptr;
@@ -256,6 +264,27 @@ struct G {
   static constexpr std::size_t kInlineFrame = 48;
   alignas(16) unsigned char inline_frame[kInlineFrame];
 };
+
+inline void GList::push(G* gp) {
+  gp->schedlink = nullptr;
+  if (tail != nullptr)
+    tail->schedlink = gp;
+  else
+    head = gp;
+  tail = gp;
+  ++n;
+}
+
+inline G* GList::pop() {
+  G* gp = head;
+  if (gp != nullptr) {
+    head = gp->schedlink;
+    if (head == nullptr) tail = nullptr;
+    gp->schedlink = nullptr;
+    --n;
+  }
+  return gp;
+}
 
 // G records are carved from chunks, never freed one by one during a run (a dead G goes
 // to a free list and is reused): no malloc per spawn, no lock per spawn, dense memory,
