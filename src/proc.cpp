@@ -1017,11 +1017,11 @@ void injectglist(GList& list) {
   // it; the rest to this M's own queue (Go's injectglist).
   std::int32_t to_global = p == nullptr ? list.n : std::min(list.n, sched.npidle.load(std::memory_order_seq_cst));
   if (to_global > 0) {
-    GList global;
+    GlobalBatch global;
     for (std::int32_t i = 0; i < to_global; ++i) global.push(list.pop());
     {
       LockGuard lk(sched.lock);
-      globrunqputbatch(global.head, global.tail, global.n);
+      globrunqputbatch(global);
     }
     for (std::int32_t i = 0; i < to_global && sched.npidle.load(std::memory_order_seq_cst) > 0; ++i)
       startm(nullptr, false);

@@ -94,8 +94,15 @@ void dump_all_goroutines(bool take_lock);
 // sched.lock only by globrunqget, into a ring with room for its whole batch.
 void runqput(P* p, G* gp, bool next);
 void globrunqput(G* gp) GORT_REQUIRES(sched.lock);
-// head..tail linked through schedlink, n of them.
-void globrunqputbatch(G* head, G* tail, std::int32_t n) GORT_REQUIRES(sched.lock);
+// A batch for the global queue, sorted into its two lanes (runq.hpp) as it is built,
+// before the lock is taken.
+struct GlobalBatch {
+  GList fresh;  // never ran
+  GList woken;  // ran before: a goroutine holds a stack from its first run to its exit
+  void push(G* gp) { (gp->stack_lo != nullptr ? woken : fresh).push(gp); }
+};
+// Appends both lanes of the batch (emptying it).
+void globrunqputbatch(GlobalBatch& batch) GORT_REQUIRES(sched.lock);
 // Takes a fair share of the global queue (at most `max`, if > 0, and at most half a
 // ring) and returns one to run; the rest go to p's queue, which must have room for
 // them, or runqput would take sched.lock again: callers pass max 1, or call it when

@@ -146,10 +146,11 @@ void runqput(P* p, G* gp, bool next) {
     // The oldest half goes to the global queue.  The goroutine that did not fit is the
     // most recently readied one (or the runnext it displaced): unlike Go, keep it here,
     // where it runs soon, rather than behind everything in the global queue.
-    for (std::uint32_t i = 0; i + 1 < n; ++i) batch[i]->schedlink = batch[i + 1];
+    GlobalBatch spill;
+    for (std::uint32_t i = 0; i < n; ++i) spill.push(batch[i]);
     {
       LockGuard lk(sched.lock);
-      globrunqputbatch(batch[0], batch[n - 1], static_cast<std::int32_t>(n));
+      globrunqputbatch(spill);
     }
     gp = left;
     next = false;
@@ -159,11 +160,6 @@ void runqput(P* p, G* gp, bool next) {
 // ------------------------------------------------------------ global run queue
 
 namespace {
-// A goroutine holds a stack from its first run to its exit: with one, it has run.
-GList& lane_for(const G* gp) GORT_REQUIRES(sched.lock) {
-  return gp->stack_lo != nullptr ? sched.wakeq : sched.runq;
-}
-
 void add_size(std::int32_t n) GORT_REQUIRES(sched.lock) {
   sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
@@ -184,18 +180,15 @@ G* globrunqpop(bool alternate) GORT_REQUIRES(sched.lock) {
 }  // namespace
 
 void globrunqput(G* gp) {
-  lane_for(gp).push(gp);
-  add_size(1);
+  GlobalBatch one;
+  one.push(gp);
+  globrunqputbatch(one);
 }
 
-void globrunqputbatch(G* head, G* tail, std::int32_t n) {
-  tail->schedlink = nullptr;
-  for (G* gp = head; gp != nullptr;) {
-    G* next = gp->schedlink;
-    lane_for(gp).push(gp);
-    gp = next;
-  }
-  add_size(n);
+void globrunqputbatch(GlobalBatch& batch) {
+  add_size(batch.fresh.n + batch.woken.n);
+  sched.runq.append(batch.fresh);
+  sched.wakeq.append(batch.woken);
 }
 
 G* globrunqget(P* p, std::int32_t max) {

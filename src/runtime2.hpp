@@ -105,6 +105,7 @@ struct GList {
   std::int32_t n = 0;
   void push(G* gp);
   G* pop();  // null when empty
+  void append(GList& other);  // moves other's goroutines to the tail, leaving it empty
 };
 
 // What is global.  Defined before G, M and P (which it only points to) so that their
@@ -273,6 +274,17 @@ inline void GList::push(G* gp) {
     head = gp;
   tail = gp;
   ++n;
+}
+
+inline void GList::append(GList& other) {
+  if (other.head == nullptr) return;
+  if (tail != nullptr)
+    tail->schedlink = other.head;
+  else
+    head = other.head;
+  tail = other.tail;
+  n += other.n;
+  other = {};
 }
 
 inline G* GList::pop() {
