@@ -42,10 +42,11 @@ namespace gort::detail {
 // counts the Timer objects plus one while armed, and that armed reference is dropped
 // by the goroutine the timer starts, by a stop() that disarms it, or at teardown.
 //
-// Locking.  `mu` serialises stop/reset on one timer (each is deltimer, drain, addtimer,
-// which must not interleave with another).  Firing takes only the heap lock; after
-// deltimer returns, no fire is in progress (it waits for one in flight), so stop/reset
-// then see the channel as the fire left it, and drain any value of the old schedule.
+// Locking.  `mu` serialises stop/reset on one timer (stop is deltimer then drain; reset
+// is modtimer, which drains between the old schedule and the new one; neither may
+// interleave with another).  Firing takes only the heap lock; once deltimer returned,
+// or inside modtimer's callback, no fire is in progress, so stop/reset see the channel
+// as the fire left it, and drain any value of the old schedule.
 struct TimerCore {
   [[no_unique_address]] LiveCounted<LiveKind::kTimers> live;
   timer t;
@@ -114,6 +115,20 @@ bool drain(TimerCore* core) GORT_REQUIRES(core->mu) {
   return chanrecv(core->c, &stale, /*block=*/false) == ChanStatus::kOk;
 }
 
+// What stop/reset do between the old schedule and the new one (modtimer's `disarmed`).
+struct Rearm {
+  TimerCore* core;
+  bool counts_refs;      // an after_func timer: armed again holds a reference
+  bool drained = false;  // a value of the old schedule was dropped
+};
+
+// Runs inside modtimer, while reset or Ticker::reset holds core->mu.
+void rearm_disarmed(void* arg, bool was_armed) GORT_NO_THREAD_SAFETY_ANALYSIS {
+  auto* r = static_cast<Rearm*>(arg);
+  if (!was_armed && r->counts_refs) r->core->refs.fetch_add(1, std::memory_order_relaxed);
+  r->drained = drain(r->core);
+}
+
 Chan<Clock::time_point> new_channel_timer(TimerCore*& core, Clock::duration d, std::int64_t period) {
   Chan<Clock::time_point> c = make_chan<Clock::time_point>(1);
   core = new TimerCore;
@@ -169,14 +184,12 @@ bool Timer::stop() {
 bool Timer::reset(Clock::duration d) {
   if (core_ == nullptr) return false;
   detail::require_runtime("Timer::reset");
+  const std::int64_t when = detail::deadline_after(d);
+  detail::Rearm rearm{.core = core_, .counts_refs = !c_};
   core_->mu.lock();
-  bool was_active = detail::deltimer(&core_->t);
-  if (!was_active && !c_) core_->refs.fetch_add(1, std::memory_order_relaxed);  // armed again
-  if (detail::drain(core_)) was_active = true;
-  core_->t.period = 0;
-  detail::addtimer(&core_->t, detail::deadline_after(d));
+  const bool was_active = detail::modtimer(&core_->t, when, 0, detail::rearm_disarmed, &rearm);
   core_->mu.unlock();
-  return was_active;
+  return was_active || rearm.drained;
 }
 
 RecvChan<Clock::time_point> after(Clock::duration d) {
@@ -227,11 +240,10 @@ void Ticker::reset(Clock::duration d) {
   if (d <= Clock::duration::zero()) panic("non-positive interval for Ticker.Reset");
   if (core_ == nullptr) return;
   detail::require_runtime("Ticker::reset");
+  const std::int64_t when = detail::deadline_after(d);
+  detail::Rearm rearm{.core = core_, .counts_refs = false};
   core_->mu.lock();
-  detail::deltimer(&core_->t);
-  detail::drain(core_);
-  core_->t.period = detail::saturated_ns(d);
-  detail::addtimer(&core_->t, detail::deadline_after(d));
+  detail::modtimer(&core_->t, when, detail::saturated_ns(d), detail::rearm_disarmed, &rearm);
   core_->mu.unlock();
 }
 

@@ -189,6 +189,41 @@ bool deltimer(timer* t) {
   }
 }
 
+bool modtimer(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn disarmed, void* arg) {
+  if (P* p = t->pp.load(std::memory_order_acquire)) {
+    M* m = getm();
+    if (m != nullptr) ++m->locks;  // `disarmed` may take a channel lock: no switch (random_yield)
+    TimerHeap& h = p->timers;
+    h.lock.lock();
+    if (t->pp.load(std::memory_order_relaxed) == p && t->index >= 0) {
+      if (disarmed != nullptr) disarmed(arg, true);
+      const std::int64_t old_when0 = h.heap[0].when;
+      t->when = when;
+      t->period = period;
+      h.heap[static_cast<std::size_t>(t->index)].when = when;
+      sift_up(h, static_cast<std::size_t>(t->index));
+      sift_down(h, static_cast<std::size_t>(t->index));
+      const std::int64_t new_when0 = h.heap[0].when;
+      // Only an earlier deadline needs the Dekker pairing with the timer sleeper (see
+      // wake_for_timer): an M that sleeps until the old, earlier one wakes and looks again.
+      const bool earlier = new_when0 < old_when0;
+      if (new_when0 != old_when0)
+        h.when0.store(new_when0, earlier ? std::memory_order_seq_cst : std::memory_order_release);
+      h.lock.unlock();
+      if (m != nullptr) --m->locks;
+      if (earlier) wake_for_timer(new_when0);
+      return true;
+    }
+    h.lock.unlock();  // it fired or moved meanwhile: the general path below
+    if (m != nullptr) --m->locks;
+  }
+  const bool was_armed = deltimer(t);
+  if (disarmed != nullptr) disarmed(arg, was_armed);
+  t->period = period;
+  addtimer(t, when);
+  return was_armed;
+}
+
 std::int64_t check_timers(P* p, std::int64_t now) {
   TimerHeap& h = p->timers;
   std::int64_t w = h.when0.load(std::memory_order_acquire);

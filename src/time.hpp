@@ -62,6 +62,16 @@ void addtimer(timer* t, std::int64_t when);
 // touches t or what its function uses.  So a timer's memory may be reused or freed
 // only after deltimer (its fast path, for a timer that is not armed, is one load).
 bool deltimer(timer* t);
+// Called by modtimer once t's old schedule can no longer fire and before the new one
+// can: with the heap's lock held when t was armed (so it may take a channel's lock,
+// never another heap's), without it otherwise.  was_armed is modtimer's result.
+using TimerDisarmedFn = void (*)(void* arg, bool was_armed);
+// Go's modtimer: re-arms t for `when` and `period`, as deltimer + addtimer would, and
+// returns whether it was armed.  An armed timer moves within its heap under one lock
+// hold, and wakes no M when its deadline moved later (Timer::reset in a loop costs one
+// heap lock, not two plus a wake-up).
+bool modtimer(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn disarmed = nullptr,
+              void* arg = nullptr);
 
 // Runs p's timers that are due at `now`; returns p's next deadline (0: none).
 std::int64_t check_timers(P* p, std::int64_t now);

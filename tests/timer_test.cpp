@@ -105,6 +105,45 @@ TEST_P(TimerP, ResetReplacesTheScheduleWithoutStaleValues) {
   });
 }
 
+// An armed timer moves within its heap: earlier, later, past others; the heap keeps
+// firing in deadline order.
+TEST_P(TimerP, ResetOfAnArmedTimerMovesItEitherWay) {
+  run([] {
+    auto t0 = Clock::now();
+    gort::Timer a(1h), b(30ms), c(60ms);
+    EXPECT_TRUE(a.reset(10ms));   // from last to first
+    EXPECT_TRUE(b.reset(1h));     // from first to last
+    EXPECT_TRUE(b.reset(90ms));   // later than c, earlier than it was
+    auto va = a.channel().recv(), vc = c.channel().recv(), vb = b.channel().recv();
+    ASSERT_TRUE(va && vb && vc);
+    EXPECT_GE(*va - t0, 10ms);
+    EXPECT_GE(*vc - t0, 60ms);
+    EXPECT_GE(*vb - t0, 90ms);
+    EXPECT_LT(*va, *vc);
+    EXPECT_LT(*vc, *vb);
+    EXPECT_LT(Clock::now() - t0, 30s);
+    gort::Ticker tk(1h);
+    tk.reset(2ms);  // an armed ticker takes the new period at once
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(tk.channel().recv().has_value());
+  });
+}
+
+// The only M sleeps until the timer's deadline an hour away; a thread that is no M
+// moves the deadline to now: the sleeping M must be woken for it.
+TEST_P(TimerP, ResetToEarlierFromAForeignThreadWakesTheSleepingM) {
+  run([] {
+    gort::Timer t(1h);
+    std::thread th([t]() mutable {
+      std::this_thread::sleep_for(30ms);  // the receiver is parked and its M asleep by then
+      EXPECT_TRUE(t.reset(1ms));
+    });
+    auto t0 = Clock::now();
+    EXPECT_TRUE(t.channel().recv().has_value());
+    EXPECT_LT(Clock::now() - t0, 30s);
+    gort::blocking([&] { th.join(); });
+  });
+}
+
 TEST_P(TimerP, CopiesShareTheTimer) {
   run([] {
     gort::Timer a(1h);
