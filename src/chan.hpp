@@ -24,6 +24,12 @@ namespace gort::detail {
 // that dequeues it (and, for a select, wins waiter->selected) owns it until it calls
 // waiter->ready(); after that the Sudog may be gone at once (its frame returns), so a
 // waker reads nothing from it after ready().
+//
+// Pins: a Sudog keeps its channel's memory alive from enqueue until the party is done
+// with the channel (waitq::pins, hchan::orphaned): a waker that dequeues it unpins it
+// for the party, which touches nothing of the channel after its wake-up; a Sudog that
+// its owner unlinks itself (a select's other cases, a cancelled wait) stays pinned
+// until then, even if a waker that lost the select unlinked it first.
 struct Sudog {
   Waiter* waiter = nullptr;  // immutable while queued
   void* elem = nullptr;      // immutable while queued.  send: the value to move from;
@@ -31,10 +37,18 @@ struct Sudog {
   Sudog* next = nullptr;     // hchan.lock (waitq links; next also links close's wake list)
   Sudog* prev = nullptr;     // hchan.lock
   hchan* c = nullptr;        // immutable: the channel it waits on
+  void (*destroy)(void* p) noexcept = nullptr;  // recv: c->destroy, for teardown after
+                                                // the wake-up, when c may be gone
   bool is_send = false;      // immutable: in c->sendq (else c->recvq)
   bool is_select = false;    // immutable: a waker must win waiter->selected first
   bool success = false;      // written by the owning waker before ready(): true if a
                              // value passed, false if woken by close
+  bool unpinned = false;     // hchan.lock: no longer counted in its queue's pins
+  bool reap = false;         // written by the owning waker before ready(): the waker
+                             // emptied an orphaned channel, which the woken party frees
+#if defined(GORT_DEBUG_CHECKS)
+  bool queued = false;       // hchan.lock: linked into a queue (checked at frame end)
+#endif
 
 #if defined(GORT_DEBUG_CHECKS)
   // The frame it lives in is ending: it must not be left in its channel's queue.  (A
@@ -53,11 +67,14 @@ static_assert(sizeof(Sudog) <= kSudogBytes && alignof(Sudog) <= alignof(SudogSlo
 struct waitq {
   std::atomic<Sudog*> first{nullptr};
   Sudog* last = nullptr;
+  std::uint32_t pins = 0;  // Sudogs enqueued here and not yet unpinned (see Sudog)
 
   bool empty() const noexcept { return first.load(std::memory_order_relaxed) == nullptr; }
 
   void enqueue(Sudog* sg) noexcept {
     live_add(LiveKind::kSudogs, 1);
+    ++pins;
+    mark_queued(sg, true);
     sg->next = nullptr;
     Sudog* x = last;
     sg->prev = x;
@@ -85,10 +102,13 @@ struct waitq {
         sg->next = nullptr;  // marks it removed (see remove)
       }
       live_add(LiveKind::kSudogs, -1);
+      mark_queued(sg, false);
       if (sg->is_select) {
         std::uint32_t expected = 0;
+        // Lost: its select unlinks and unpins the rest of its Sudogs itself.
         if (!sg->waiter->selected.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) continue;
       }
+      unpin(sg);  // the woken party does not touch the channel again
       return sg;
     }
   }
@@ -99,8 +119,26 @@ struct waitq {
     return first.load(std::memory_order_relaxed) == sg || sg->prev != nullptr;
   }
 
-  // Unlinks sg if it is still queued here (Go's dequeueSudoG); a no-op otherwise.
+  // By the Sudog's owner: unlinks sg if it is still queued here (Go's dequeueSudoG),
+  // and unpins it unless its waker did.
   void remove(Sudog* sg) noexcept {
+    if (!sg->unpinned) unpin(sg);
+    unlink(sg);
+  }
+
+ private:
+  void unpin(Sudog* sg) noexcept {
+    sg->unpinned = true;
+    --pins;
+  }
+
+  static void mark_queued([[maybe_unused]] Sudog* sg, [[maybe_unused]] bool queued) noexcept {
+#if defined(GORT_DEBUG_CHECKS)
+    sg->queued = queued;
+#endif
+  }
+
+  void unlink(Sudog* sg) noexcept {
     Sudog* x = sg->prev;
     Sudog* y = sg->next;
     if (x != nullptr) {
@@ -110,12 +148,14 @@ struct waitq {
         sg->next = nullptr;
         sg->prev = nullptr;
         live_add(LiveKind::kSudogs, -1);
+        mark_queued(sg, false);
         return;
       }
       x->next = nullptr;  // end of queue
       last = x;
       sg->prev = nullptr;
       live_add(LiveKind::kSudogs, -1);
+        mark_queued(sg, false);
       return;
     }
     if (y != nullptr) {  // start of queue
@@ -123,6 +163,7 @@ struct waitq {
       first.store(y, std::memory_order_relaxed);
       sg->next = nullptr;
       live_add(LiveKind::kSudogs, -1);
+        mark_queued(sg, false);
       return;
     }
     // x == y == nullptr: either the only element, or already removed.
@@ -130,6 +171,7 @@ struct waitq {
       first.store(nullptr, std::memory_order_relaxed);
       last = nullptr;
       live_add(LiveKind::kSudogs, -1);
+        mark_queued(sg, false);
     }
   }
 };
@@ -170,6 +212,11 @@ struct hchan {
   // nothing itself; the owner frees it with chan_free.  The owner may hold a reference
   // of its own and drop it with chan_release_kept, which does not call on_release.
   bool kept = false;
+  // The last reference went while Sudogs still pinned the channel (their parties
+  // called through a handle that died meanwhile: a goroutine that captured it by
+  // reference, parked at teardown).  Whoever unpins the last one frees it
+  // (claim_orphan); until then nobody can reach it but those parties.
+  bool orphaned GORT_GUARDED_BY(lock) = false;
 
   hchan(std::size_t cap, unsigned char* b, const ChanElemType* t, std::size_t align)
       : dataqsiz(cap), buf(b), elemsize(t->size), move(t->move), destroy(t->destroy), alloc_align(align) {}
@@ -221,11 +268,24 @@ struct hchan {
   // Hints for select, read without the lock: could a send / a receive proceed now?
   bool may_send() const noexcept { return closed.load(std::memory_order_relaxed) != 0 || !full(); }
   bool may_recv() const noexcept { return !empty() || closed.load(std::memory_order_relaxed) != 0; }
+
+  bool pinned() const noexcept GORT_REQUIRES(lock) { return recvq.pins + sendq.pins != 0; }
+  // True once for an orphaned channel that nothing pins any more: the caller then
+  // calls chan_release_orphan after unlocking.
+  bool claim_orphan() noexcept GORT_REQUIRES(lock) {
+    if (!orphaned || pinned()) return false;
+    orphaned = false;
+    return true;
+  }
 };
+
+// What the last reference's release does (on_release, then the free unless kept), for
+// an orphaned channel whose last pin just went (claim_orphan).
+void chan_release_orphan(hchan* c) noexcept;
 
 // Drops a reference to a kept channel (hchan::kept) without calling on_release; true
 // if it was the last: the caller then does what on_release would have done.
-inline bool chan_release_kept(hchan* c) noexcept { return c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+bool chan_release_kept(hchan* c) noexcept;
 
 // Frees a channel with no reference left: chan_release's end, which the owner of a
 // kept channel calls itself.
@@ -268,7 +328,11 @@ inline void buf_recv(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock) {
 // kClosed: the caller panics "send on closed channel" once unlocked.
 [[gnu::always_inline]] inline ChanStep send_locked(hchan* c, void* ep, Sudog** sg) noexcept GORT_REQUIRES(c->lock) {
   if (c->closed.load(std::memory_order_relaxed) != 0) return ChanStep::kClosed;
-  if ((*sg = c->recvq.dequeue()) != nullptr) return ChanStep::kHandoff;
+  if ((*sg = c->recvq.dequeue()) != nullptr) {
+    if (c->orphaned) [[unlikely]]
+      (*sg)->reap = c->claim_orphan();
+    return ChanStep::kHandoff;
+  }
   if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
     buf_send(c, ep);
     return ChanStep::kBuffer;
@@ -282,6 +346,8 @@ inline void buf_recv(hchan* c, void* ep) noexcept GORT_REQUIRES(c->lock) {
 // (a closed channel has no parked sender, so the order of the checks is free).
 [[gnu::always_inline]] inline ChanStep recv_locked(hchan* c, void* ep, Sudog** sg) noexcept GORT_REQUIRES(c->lock) {
   if ((*sg = c->sendq.dequeue()) != nullptr) {
+    if (c->orphaned) [[unlikely]]
+      (*sg)->reap = c->claim_orphan();
     if (c->dataqsiz != 0) {  // unbuffered: recv_finish copies after unlocking
       void* slot = c->chanbuf(c->recvx);
       c->elem_relocate(ep, slot);
@@ -322,16 +388,20 @@ inline void recv_finish(hchan* c, Sudog* sg, void* ep) noexcept {
   wake(sg, true);
 }
 
-// A reference to c held by a party while it is parked on c (chan.cpp).
-class ParkRef {
+// Frees c at the end of a blocking call, however the call ends, when the waker that
+// woke it emptied c as an orphan (Sudog::reap).  Declared after the Sudog.
+class ReapAtExit {
  public:
-  explicit ParkRef(hchan* c) noexcept;
-  ~ParkRef();
-  ParkRef(const ParkRef&) = delete;
-  ParkRef& operator=(const ParkRef&) = delete;
+  ReapAtExit(hchan* c, const Sudog& sg) noexcept : c_(c), sg_(sg) {}
+  ~ReapAtExit() {
+    if (sg_.reap) chan_release_orphan(c_);
+  }
+  ReapAtExit(const ReapAtExit&) = delete;
+  ReapAtExit& operator=(const ReapAtExit&) = delete;
 
  private:
   hchan* c_;
+  const Sudog& sg_;
 };
 
 // Parks the caller with no way to be woken but teardown (nil channels, empty select).

@@ -29,7 +29,8 @@
 //   pass 3  woken: Waiter::param names the Sudog that fired; lock again and unlink
 //           the other Sudogs, so that none lingers in a quiet channel's queue.  The
 //           fired case's channel is not locked again (unless another case uses it
-//           too): its waker already unlinked the only Sudog this select had there.
+//           too): its waker already unlinked and unpinned the only Sudog this select
+//           had there, and that channel may be gone (chan.cpp: pins).
 //
 // Exactly one wake-up wins: a select's Sudogs are marked is_select, and a waker that
 // dequeues one must first flip its Waiter's `selected` from 0 to 1 (Go's selectDone);
@@ -149,6 +150,8 @@ struct SelectState {  // a parked select, for its unlock and cancel hooks
   const std::uint16_t* lockorder;
   std::size_t norder;
   SudogSlot* sudogs;
+  std::uint16_t* scratch;  // room for locks.n indices (the poll order, done with)
+  bool cancelled = false;  // selcancel unlinked every Sudog
 };
 
 Sudog* sudog_at(SudogSlot* slots, std::size_t i) { return std::launder(reinterpret_cast<Sudog*>(slots[i].bytes)); }
@@ -186,14 +189,33 @@ void selunlock(const LockSet& locks, const hchan* skip = nullptr) GORT_NO_THREAD
   }
 }
 
-// Unlinks every Sudog of the select that is still queued.  Under sellock.
-void dequeue_all(const std::uint16_t* lockorder, std::size_t n, SudogSlot* slots, const Sudog* except) {
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = lockorder[k];
-    Sudog* sg = sudog_at(slots, i);
+// Unlinks and unpins every Sudog of the select but `except` (the fired one, which its
+// waker dequeued and unpinned), under the locks of every channel but `skip` (one where
+// only `except` waited), and releases the channels this left orphaned with no pin.
+// After it the select touches none of its channels: any of them may be gone.
+void unlink_rest(const SelectState& st, const Sudog* except, const hchan* skip) GORT_NO_THREAD_SAFETY_ANALYSIS {
+  sellock(st.locks, skip);
+  for (std::size_t k = 0; k < st.norder; ++k) {
+    Sudog* sg = sudog_at(st.sudogs, st.lockorder[k]);
     if (sg == except) continue;  // dequeued by its waker, who owns it
     (sg->is_send ? sg->c->sendq : sg->c->recvq).remove(sg);
   }
+  std::size_t nreap = 0;
+  for (std::size_t i = 0; i < st.locks.n; ++i)
+    if (st.locks.chans[i] != skip && st.locks.chans[i]->claim_orphan()) st.scratch[nreap++] = static_cast<std::uint16_t>(i);
+  selunlock(st.locks, skip);
+  for (std::size_t k = 0; k < nreap; ++k) chan_release_orphan(st.locks.chans[st.scratch[k]]);
+}
+
+// The channel pass 3 need not lock: the fired case's, unless another case of the
+// select waits there too.
+const hchan* fired_only_channel(CaseList cases, const SelectState& st, std::size_t index, const Sudog* fired,
+                                std::size_t nchans) {
+  if (nchans != st.norder) {
+    for (std::size_t k = 0; k < st.norder; ++k)
+      if (st.lockorder[k] != index && cases[st.lockorder[k]].c == fired->c) return nullptr;
+  }
+  return fired->c;
 }
 
 // Performs case i if it can proceed now, through the locked core chansend/chanrecv
@@ -222,22 +244,6 @@ template <class Unlock>
   return true;
 }
 
-// While a select is parked it holds a reference to each of its channels (as ParkRef
-// does for a single operation, chan.cpp), released when selectgo is done with them.
-class SelectRefs {
- public:
-  explicit SelectRefs(const LockSet& locks) noexcept : locks_(locks) {
-    for (std::size_t i = 0; i < locks_.n; ++i) chan_retain(locks_.chans[i]);
-  }
-  ~SelectRefs() {
-    for (std::size_t i = 0; i < locks_.n; ++i) chan_release(locks_.chans[i]);
-  }
-  SelectRefs(const SelectRefs&) = delete;
-  SelectRefs& operator=(const SelectRefs&) = delete;
-
- private:
-  LockSet locks_;
-};
 
 bool selparkcommit(G*, void* arg) {
   const auto* st = static_cast<const SelectState*>(arg);
@@ -246,16 +252,17 @@ bool selparkcommit(G*, void* arg) {
 }
 
 bool selcancel(G*, void* arg) {
-  const auto* st = static_cast<const SelectState*>(arg);
-  sellock(st->locks);
+  auto* st = static_cast<SelectState*>(arg);
   // Win the select against wakers, as a waker would: if one already won, it owns its
-  // Sudog and is about to wake us.
+  // Sudog, is about to wake us, and the woken select unlinks the rest (its fired
+  // channel may be gone by then: not ours to lock).  A waker that dequeues one of our
+  // Sudogs after this loses, and leaves it pinned for us.
   std::uint32_t expected = 0;
   Waiter* w = sudog_at(st->sudogs, st->lockorder[0])->waiter;
-  const bool won = w->selected.compare_exchange_strong(expected, 1, std::memory_order_acq_rel);
-  dequeue_all(st->lockorder, st->norder, st->sudogs, nullptr);
-  selunlock(st->locks);
-  return won;
+  if (!w->selected.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) return false;
+  unlink_rest(*st, nullptr, nullptr);
+  st->cancelled = true;
+  return true;
 }
 
 // One channel case (with or without a default): a plain send or receive.
@@ -337,23 +344,26 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, hchan** chans, Sudog
   Waiter w;
   for (std::size_t k = 0; k < norder; ++k) {
     const std::size_t i = lockorder[k];
-    Sudog* sg = ::new (sudogs[i].bytes)
-        Sudog{.waiter = &w, .elem = cases[i].elem, .c = cases[i].c, .is_send = cases[i].is_send, .is_select = true};
-    (sg->is_send ? sg->c->sendq : sg->c->recvq).enqueue(sg);
+    hchan* c = cases[i].c;
+    Sudog* sg = ::new (sudogs[i].bytes) Sudog{
+        .waiter = &w, .elem = cases[i].elem, .c = c, .destroy = c->destroy, .is_send = cases[i].is_send, .is_select = true};
+    (sg->is_send ? c->sendq : c->recvq).enqueue(sg);
   }
-  SelectRefs refs(locks);
-  SelectState st{locks, lockorder, norder, sudogs};
+  SelectState st{locks, lockorder, norder, sudogs, pollorder};
   bool woken;
   try {
     woken = w.park(selparkcommit, &st, WaitReason::kSelect, selcancel, &st);
   } catch (...) {
-    // Teardown unwinds a goroutine that was woken: unlink the losers, and destroy a
-    // value a sender had already handed over.
-    auto* fired = static_cast<Sudog*>(w.param);
-    sellock(locks);
-    dequeue_all(lockorder, norder, sudogs, fired);
-    selunlock(locks);
-    if (fired != nullptr && !fired->is_send && fired->success) fired->c->elem_destroy(fired->elem);
+    // Teardown unwinds the goroutine: unlink what is left as pass 3 would, and destroy
+    // a value a sender had already handed over.
+    if (auto* fired = static_cast<Sudog*>(w.param)) {
+      const auto index = static_cast<std::size_t>(reinterpret_cast<SudogSlot*>(fired) - sudogs);
+      unlink_rest(st, fired, fired_only_channel(cases, st, index, fired, nchans));
+      if (!fired->is_send && fired->success && fired->destroy != nullptr) fired->destroy(fired->elem);
+      if (fired->reap) chan_release_orphan(fired->c);
+    } else if (!st.cancelled) {
+      unlink_rest(st, nullptr, nullptr);
+    }
     throw;
   }
   if (!woken) return none;  // teardown: selcancel unlinked every Sudog
@@ -361,16 +371,8 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, hchan** chans, Sudog
   // Pass 3: unlink the Sudogs that did not fire.
   auto* fired = static_cast<Sudog*>(w.param);
   const auto index = static_cast<std::size_t>(reinterpret_cast<SudogSlot*>(fired) - sudogs);
-  // Its waker took the fired case's Sudog: unless another case waits on that channel
-  // too, nothing of this select is left there to unlink.
-  const hchan* skip = fired->c;
-  if (nchans != norder) {
-    for (std::size_t k = 0; k < norder; ++k)
-      if (lockorder[k] != index && cases[lockorder[k]].c == skip) skip = nullptr;
-  }
-  sellock(locks, skip);
-  dequeue_all(lockorder, norder, sudogs, fired);
-  selunlock(locks, skip);
+  unlink_rest(st, fired, fired_only_channel(cases, st, index, fired, nchans));
+  if (fired->reap) chan_release_orphan(fired->c);
   if (fired->is_send && !fired->success) panic("send on closed channel");  // closed while waiting
   return {index, fired->success};
 }

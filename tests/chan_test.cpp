@@ -606,6 +606,58 @@ TEST_P(ChanTest, ParkedPartiesKeepTheirChannelAlive) {
   }
 }
 
+// The last handle of a channel dies while a select waits on it (the select borrowed
+// it): the channel outlives the wait, and is freed, with the value it buffers, once
+// the woken select has unlinked itself -- not at teardown, not never.
+TEST_P(ChanTest, AChannelOrphanedUnderAParkedSelectIsFreedWhenTheSelectLeaves) {
+  for (int round = 0; round < 3; ++round) {
+    run([] {
+      auto* orphan = new gort::Chan<Counted>(gort::make_chan<Counted>(2));
+      orphan->send(Counted(1));
+      auto full = *orphan;  // a second handle, to fill the buffer, then dropped
+      full.send(Counted(2));
+      full = {};
+      auto wake = gort::make_chan<int>(), done = gort::make_chan<int>();
+      gort::go([orphan, wake, done] {
+        gort::select(gort::on_send(*orphan, Counted(3)), gort::on_recv(wake));
+        done.send(1);
+      });
+      wait_parked_in_chan_ops(1);
+      delete orphan;  // the last handle: the parked select still pins the channel
+      EXPECT_GE(g_live.load(), 3);  // two buffered, one (at least) in the select
+      wake.send(1);
+      (void)done.recv();
+      EXPECT_EQ(g_live.load(), 0);  // freed by the select's unlink, values with it
+    });
+    EXPECT_EQ(g_live.load(), 0);
+  }
+}
+
+// A timer's channel whose last handle died while a party waits on it: the timer still
+// fires (Go: the waiting goroutine keeps the channel reachable), and the party woken
+// frees the channel, for a plain receive and for a select.
+TEST_P(ChanTest, ATimerStillWakesAPartyWhoseChannelLostItsLastHandle) {
+  run([] {
+    auto done = gort::make_chan<int>();
+    auto never = gort::make_chan<int>();
+    auto* single = new gort::RecvChan<gort::Clock::time_point>(gort::after(30ms));
+    auto* in_select = new gort::RecvChan<gort::Clock::time_point>(gort::after(30ms));
+    gort::go([single, done] {
+      gort::select(gort::on_recv(*single, [](auto v) { EXPECT_TRUE(v.has_value()); }));
+      done.send(1);
+    });
+    gort::go([in_select, never, done] {
+      EXPECT_EQ(gort::select(gort::on_recv(never), gort::on_recv(*in_select)), 1u);
+      done.send(2);
+    });
+    wait_parked_in_chan_ops(2);
+    delete single;
+    delete in_select;
+    (void)done.recv();
+    (void)done.recv();
+  });
+}
+
 TEST_P(ChanTest, ValueHandedToAGoroutineThatIsThenAbandoned) {
   // The receiver is made runnable with the value in its frame, but main returns before
   // it runs again (certainly with one P): teardown unwinds it, and the value must be

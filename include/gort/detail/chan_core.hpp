@@ -80,7 +80,7 @@ struct SelectCase {
 
 // Opaque room for one sudog in the select's frame: the core's Sudog is internal
 // (src/chan.hpp), which checks that it fits.
-inline constexpr std::size_t kSudogBytes = 48;
+inline constexpr std::size_t kSudogBytes = 56;
 struct alignas(void*) SudogSlot {
   unsigned char bytes[kSudogBytes];
 };
