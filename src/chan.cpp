@@ -168,9 +168,12 @@ namespace {
 
 // The last reference went: unless a parked party still pins c, true, and the caller
 // releases it; else c is orphaned, and the party that unpins it last releases it.
-// Under the lock, which orders this against an owner unlinking its Sudog: either it
-// sees the flag, or this sees no pin.
+// In a program whose parties call through live handles, every party is done with c
+// before the last handle goes, and the lock-free look says so.  Else (a handle died
+// under a parked party) the lock orders this against that party unlinking its Sudog:
+// either it sees the flag, or this sees no pin.
 bool unpinned_at_last_release(hchan* c) noexcept {
+  if (!c->pinned()) return true;
   LockGuard lk(c->lock);
   if (!c->pinned()) return true;
   c->orphaned = true;

@@ -67,13 +67,15 @@ static_assert(sizeof(Sudog) <= kSudogBytes && alignof(Sudog) <= alignof(SudogSlo
 struct waitq {
   std::atomic<Sudog*> first{nullptr};
   Sudog* last = nullptr;
-  std::uint32_t pins = 0;  // Sudogs enqueued here and not yet unpinned (see Sudog)
+  // Sudogs enqueued here and not yet unpinned (see Sudog).  Changed under the lock;
+  // atomic (never a read-modify-write) only for chan_release's lock-free look.
+  std::atomic<std::uint32_t> pins{0};
 
   bool empty() const noexcept { return first.load(std::memory_order_relaxed) == nullptr; }
 
   void enqueue(Sudog* sg) noexcept {
     live_add(LiveKind::kSudogs, 1);
-    ++pins;
+    pins.store(pins.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     mark_queued(sg, true);
     sg->next = nullptr;
     Sudog* x = last;
@@ -129,7 +131,7 @@ struct waitq {
  private:
   void unpin(Sudog* sg) noexcept {
     sg->unpinned = true;
-    --pins;
+    pins.store(pins.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
 
   static void mark_queued([[maybe_unused]] Sudog* sg, [[maybe_unused]] bool queued) noexcept {
@@ -269,7 +271,10 @@ struct hchan {
   bool may_send() const noexcept { return closed.load(std::memory_order_relaxed) != 0 || !full(); }
   bool may_recv() const noexcept { return !empty() || closed.load(std::memory_order_relaxed) != 0; }
 
-  bool pinned() const noexcept GORT_REQUIRES(lock) { return recvq.pins + sendq.pins != 0; }
+  // Exact under the lock; without it, a hint (chan_release).
+  bool pinned() const noexcept {
+    return recvq.pins.load(std::memory_order_relaxed) + sendq.pins.load(std::memory_order_relaxed) != 0;
+  }
   // True once for an orphaned channel that nothing pins any more: the caller then
   // calls chan_release_orphan after unlocking.
   bool claim_orphan() noexcept GORT_REQUIRES(lock) {
