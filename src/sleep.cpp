@@ -46,7 +46,12 @@ namespace gort::detail {
 // is modtimer, which drains between the old schedule and the new one; neither may
 // interleave with another).  Firing takes only the heap lock; once deltimer returned,
 // or inside modtimer's callback, no fire is in progress, so stop/reset see the channel
-// as the fire left it, and drain any value of the old schedule.
+// as the fire left it, and drain any value of the old schedule.  A reset of an armed
+// timer takes no `mu` (modtimer_armed): its drain and move happen in one hold of the
+// heap lock, and every step of a stop or reset under `mu` that it could fall between
+// leaves the timer disarmed (deltimer ... addtimer), so it finds the timer not armed
+// then and takes `mu` like the rest: the same orders as with `mu` (Go's Reset without
+// a lock for a timer in the heap, time.go modtimer).
 struct TimerCore {
   [[no_unique_address]] LiveCounted<LiveKind::kTimers> live;
   timer t;
@@ -122,7 +127,8 @@ struct Rearm {
   bool drained = false;  // a value of the old schedule was dropped
 };
 
-// Runs inside modtimer, while reset or Ticker::reset holds core->mu.
+// Runs inside modtimer, while reset or Ticker::reset holds core->mu, or inside
+// modtimer_armed under the timer's heap lock (see Locking above).
 void rearm_disarmed(void* arg, bool was_armed) GORT_NO_THREAD_SAFETY_ANALYSIS {
   auto* r = static_cast<Rearm*>(arg);
   if (!was_armed && r->counts_refs) r->core->refs.fetch_add(1, std::memory_order_relaxed);
@@ -186,6 +192,7 @@ bool Timer::reset(Clock::duration d) {
   detail::require_runtime("Timer::reset");
   const std::int64_t when = detail::deadline_after(d);
   detail::Rearm rearm{.core = core_, .counts_refs = !c_};
+  if (detail::modtimer_armed(&core_->t, when, 0, detail::rearm_disarmed, &rearm)) return true;
   core_->mu.lock();
   const bool was_active = detail::modtimer(&core_->t, when, 0, detail::rearm_disarmed, &rearm);
   core_->mu.unlock();
@@ -242,6 +249,7 @@ void Ticker::reset(Clock::duration d) {
   detail::require_runtime("Ticker::reset");
   const std::int64_t when = detail::deadline_after(d);
   detail::Rearm rearm{.core = core_, .counts_refs = false};
+  if (detail::modtimer_armed(&core_->t, when, detail::saturated_ns(d), detail::rearm_disarmed, &rearm)) return;
   core_->mu.lock();
   detail::modtimer(&core_->t, when, detail::saturated_ns(d), detail::rearm_disarmed, &rearm);
   core_->mu.unlock();

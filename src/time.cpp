@@ -189,7 +189,7 @@ bool deltimer(timer* t) {
   }
 }
 
-bool modtimer(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn disarmed, void* arg) {
+bool modtimer_armed(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn disarmed, void* arg) {
   if (P* p = t->pp.load(std::memory_order_acquire)) {
     M* m = getm();
     if (m != nullptr) ++m->locks;  // `disarmed` may take a channel lock: no switch (random_yield)
@@ -214,9 +214,14 @@ bool modtimer(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn 
       if (earlier) wake_for_timer(new_when0);
       return true;
     }
-    h.lock.unlock();  // it fired or moved meanwhile: the general path below
+    h.lock.unlock();  // it fired or moved meanwhile
     if (m != nullptr) --m->locks;
   }
+  return false;
+}
+
+bool modtimer(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn disarmed, void* arg) {
+  if (modtimer_armed(t, when, period, disarmed, arg)) return true;
   const bool was_armed = deltimer(t);
   if (disarmed != nullptr) disarmed(arg, was_armed);
   t->period = period;

@@ -72,6 +72,11 @@ using TimerDisarmedFn = void (*)(void* arg, bool was_armed);
 // heap lock, not two plus a wake-up).
 bool modtimer(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn disarmed = nullptr,
               void* arg = nullptr);
+// modtimer's first half: if t is armed, moves it (the whole move under its heap's lock,
+// so it is atomic against a fire, a deltimer and another move) and returns true; else
+// does nothing and returns false.
+bool modtimer_armed(timer* t, std::int64_t when, std::int64_t period, TimerDisarmedFn disarmed = nullptr,
+                    void* arg = nullptr);
 
 // Runs p's timers that are due at `now`; returns p's next deadline (0: none).
 std::int64_t check_timers(P* p, std::int64_t now);

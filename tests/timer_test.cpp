@@ -128,6 +128,36 @@ TEST_P(TimerP, ResetOfAnArmedTimerMovesItEitherWay) {
   });
 }
 
+// Goroutines reset and stop one timer concurrently, with deadlines short enough that it
+// fires among them.  Whatever the interleaving, once the last stop() returned nothing
+// is left to receive, and a reset after that delivers exactly one value.
+TEST_P(TimerP, ConcurrentResetsAndStopsOfOneTimer) {
+  run([] {
+    gort::Timer t(1h);
+    gort::WaitGroup wg;
+    for (int g = 0; g < 4; ++g) {
+      wg.add(1);
+      gort::go([&t, &wg, g] {
+        for (int i = 0; i < 2000; ++i) {
+          if ((i + g) % 3 == 0)
+            (void)t.stop();
+          else
+            (void)t.reset(std::chrono::microseconds((i * 7 + g) % 50));
+          if (i % 64 == 0) gort::yield();
+        }
+        wg.done();
+      });
+    }
+    wg.wait();
+    (void)t.stop();
+    EXPECT_FALSE(t.channel().try_recv().has_value());
+    EXPECT_FALSE(t.reset(1ms));
+    EXPECT_TRUE(t.channel().recv().has_value());
+    gort::sleep(5ms);
+    EXPECT_FALSE(t.channel().try_recv().has_value());
+  });
+}
+
 // The only M sleeps until the timer's deadline an hour away; a thread that is no M
 // moves the deadline to now: the sleeping M must be woken for it.
 TEST_P(TimerP, ResetToEarlierFromAForeignThreadWakesTheSleepingM) {
