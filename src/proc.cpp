@@ -111,6 +111,11 @@ constexpr std::uint32_t kRandomYieldOdds = 4;    // yield at a random_yield_poin
 // How long a running P's due timers are left to its own M before an idle M runs them:
 // a scheduling round of a busy P is microseconds; 1 ms is the accuracy gort promises.
 constexpr std::int64_t kBusyPTimerGrace = 1000000;
+// How often a busy P looks at the other Ps' timers (in its scheduling rounds), and how
+// overdue one must be before it runs them: a P whose M is running checks its own at
+// every switch, microseconds apart, so 200 us overdue means its M is not running.
+constexpr std::uint32_t kOtherPTimerTicks = 64;
+constexpr std::int64_t kOtherPTimerGrace = 200000;
 
 // ------------------------------------------------------------------ helpers
 
@@ -457,11 +462,31 @@ void gexit_finish(M* m, G* gp);
 void exitsyscall0(M* m, G* gp);
 void post_switch_op(M* m, const PostSwitch& post);
 
-// Runs p's due timers.  Only where the running code holds no primitive's lock: a
-// timer may send on a channel the parking goroutine has not unlocked yet, so never
-// before a switch, always after the unlock function ran.
+// Runs the timers of other Ps that are overdue by more than kOtherPTimerGrace.  With
+// more Ps than cores, the kernel deschedules a busy P's M for milliseconds at a time,
+// and its timers come due meanwhile; idle Ms run them (steal_work, run_due_timers),
+// but when every M is busy nobody does.  Measured, sleepers at 8 Ps on 2 cores: p50
+// lateness 1.1-1.5 ms, against 30 us at 2 Ps.  Go's stealWork leaves them too.
+[[gnu::noinline]] void run_overdue_timers_of_others(P* self) {
+  std::int64_t now = 0;
+  for (P* p : sched.allp) {
+    if (p == self) continue;
+    const std::int64_t w = p->timers.when0.load(std::memory_order_relaxed);
+    if (w == 0) continue;
+    if (now == 0) now = nanotime();
+    if (now - w > kOtherPTimerGrace) check_timers(p, now);
+  }
+}
+
+// Runs p's due timers, and now and then the long-overdue ones of other Ps.  Only where
+// the running code holds no primitive's lock: a timer may send on a channel the
+// parking goroutine has not unlocked yet, so never before a switch, always after the
+// unlock function ran.
 inline void run_local_timers(P* p) {
-  if (p != nullptr && p->timers.when0.load(std::memory_order_relaxed) != 0) check_timers(p, nanotime());
+  if (p == nullptr) return;
+  if (p->timers.when0.load(std::memory_order_relaxed) != 0) check_timers(p, nanotime());
+  if (p->schedtick.load(std::memory_order_relaxed) % kOtherPTimerTicks == 0 && sched.allp.size() > 1) [[unlikely]]
+    run_overdue_timers_of_others(p);
 }
 
 void post_switch(M* m) {
@@ -709,6 +734,44 @@ void resetspinning(M* m) {
 
 // Steals half of some other P's queue (Go's stealWork); on its first round it also
 // runs the due timers of the Ps it passes, and takes what they readied.
+G* steal_work(M* m);
+
+// A non-blocking look at the network poller, when goroutines wait for I/O and no M is
+// blocked in it already: the first goroutine it made ready (for this M, which holds a
+// P), the rest injected into run queues.
+G* netpoll_ready_now() {
+  if (!netpoll_inited() || netpoll_waiters() == 0 || netpoll_lastpoll.load(std::memory_order_relaxed) == 0)
+    return nullptr;
+  GList ready = netpoll(0);
+  const std::int32_t n = ready.n;
+  G* gp = ready.pop();
+  if (gp == nullptr) return nullptr;
+  injectglist(ready);
+  netpoll_injected(n);  // gp too
+  return gp;
+}
+
+// yield() found nothing in its P's queues.  Go's Gosched goes through schedule(), which
+// runs due timers, polls the network and steals; without that, a goroutine yielding in
+// a loop until a timer fires or I/O arrives would wait forever when that timer is its
+// own P's (no other M looks at a busy P's timers soon, and at 1 P there is none), and
+// goroutines queued behind a goroutine that never yields would stay there while this P
+// spins.  Its own timers every time (one load when there are none); the network, other
+// Ps' due timers and stealing once every kGlobalCheckTicks empty yields, so that a
+// yield loop stays cheap.
+[[gnu::noinline]] G* yield_find_more(M* m) {
+  P* p = m->p;
+  const std::uint32_t tick = p->schedtick.load(std::memory_order_relaxed) + 1;
+  p->schedtick.store(tick, std::memory_order_relaxed);
+  if (p->timers.when0.load(std::memory_order_relaxed) != 0) {
+    check_timers(p, nanotime());
+    if (G* gp = runq_next_local(p)) return gp;
+  }
+  if (tick % kGlobalCheckTicks != 0) return nullptr;
+  if (G* gp = netpoll_ready_now()) return gp;
+  return steal_work(m);
+}
+
 G* steal_work(M* m) {
   P* self = m->p;
   const std::uint32_t n = static_cast<std::uint32_t>(sched.gomaxprocs);
@@ -784,15 +847,9 @@ G* find_runnable(M* m) {
     }
     // Poll the network without blocking, before stealing, if no M is blocked in the
     // poller already (Go: an optimisation; the blocking poll below is what counts).
-    if (netpoll_inited() && netpoll_waiters() > 0 && netpoll_lastpoll.load(std::memory_order_relaxed) != 0) {
-      GList ready = netpoll(0);
-      const std::int32_t n = ready.n;
-      if (G* gp = ready.pop()) {
-        injectglist(ready);
-        netpoll_injected(n);  // gp too: this M holds a P and runs it next
-        if (m->spinning) resetspinning(m);
-        return gp;
-      }
+    if (G* gp = netpoll_ready_now()) {
+      if (m->spinning) resetspinning(m);
+      return gp;
     }
     // Steal, if not too many Ms are at it already.
     std::int32_t busy = sched.gomaxprocs - sched.npidle.load(std::memory_order_seq_cst);
@@ -1172,7 +1229,8 @@ void gosched() {
     switch_away(m, gp, true);
   } else {
     G* next = runq_next_local(m->p);
-    if (next == nullptr) return;  // nothing else to run here: carry on
+    if (next == nullptr) next = yield_find_more(m);
+    if (next == nullptr) return;  // nothing else to run: carry on
     m->post = PostSwitch{PostSwitch::Op::kYield, gp, nullptr, nullptr};
     if (g_tracing) [[unlikely]]
       trace_stop(m, gp);

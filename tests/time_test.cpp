@@ -126,6 +126,58 @@ TEST(Time, TimersOfABusyPAreNotHeldBack) {
       gort::Options{.max_procs = 2});
 }
 
+// A goroutine that yields in a loop until a timer of its own P fires: yield() must run
+// the P's due timers (Go's Gosched goes through schedule()), or the loop spins forever
+// with one P, where no other M exists to run them.
+TEST(Time, AYieldLoopLetsItsOwnPsTimersFire) {
+  gort::run(
+      [] {
+        std::atomic<bool> timer_fired{false}, sleeper_woke{false};
+        auto t = gort::after_func(5ms, [&] { timer_fired = true; });
+        gort::go([&] {
+          gort::sleep(5ms);
+          sleeper_woke = true;
+        });
+        const auto deadline = Clock::now() + 3s;
+        while (!(timer_fired.load() && sleeper_woke.load()) && Clock::now() < deadline) gort::yield();
+        EXPECT_TRUE(timer_fired.load());
+        EXPECT_TRUE(sleeper_woke.load());
+      },
+      gort::Options{.max_procs = 1});
+}
+
+// The same when no M is idle: the other P is kept busy by goroutines that yield, so
+// only a busy P can run the hogged P's timer (as when the kernel deschedules the M of
+// a P that holds due timers, with more Ps than cores).
+TEST(Time, TimersOfAHoggedPAreRunByAnotherBusyP) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs 2 cores";
+  gort::run(
+      [] {
+        std::atomic<std::int64_t> fired_after_us{-1};
+        const auto deadline = Clock::now() + 3s;
+        auto busy = [&] { return fired_after_us.load() < 0 && Clock::now() < deadline; };
+        gort::WaitGroup wg;
+        for (int i = 0; i < 2; ++i)
+          wg.go([&] {
+            while (busy()) gort::yield();
+          });
+        wg.go([&] {
+          const auto t0 = Clock::now();
+          // The timer goes into this goroutine's P, which it then hogs; its function
+          // starts a goroutine on the P that runs it.
+          auto t = gort::after_func(5ms, [&, t0] {
+            fired_after_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+          });
+          while (busy()) {  // never yields
+          }
+        });
+        wg.wait();
+        EXPECT_GE(fired_after_us.load(), 5000);
+        EXPECT_LT(fired_after_us.load(), 1000000);  // held back: after the 3 s deadline
+      },
+      gort::Options{.max_procs = 2});
+}
+
 // A pending sleep is not a deadlock; teardown cancels long sleeps at once.
 TEST_P(TimeP, SleepingGoroutinesKeepTheProgramAliveAndAreAbandonedCleanly) {
   auto t0 = Clock::now();
