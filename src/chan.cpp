@@ -133,18 +133,13 @@ ChanStatus status_of(ChanStep step) {
 
 }  // namespace
 
-// A parked party's own reference to the channel: the handle it called through may
-// die while it waits (a goroutine that captured the channel by reference, parked
-// when main returns), and teardown must still find the channel to unlink it.
 // ----------------------------------------------------------------- lifetime
 
 #if defined(GORT_DEBUG_CHECKS)
 Sudog::~Sudog() {
-  // Unlinked means no links and not the head of either queue (remove and dequeue
-  // leave both links null); `first` is atomic, so this reads no lock-guarded state
-  // unless the invariant is already broken.
-  // The channel itself may be gone by now (a party does not pin it after its wake-up),
-  // so only the Sudog's own record is read.
+  // Unlinked means no links and not marked queued (remove and dequeue clear all
+  // three).  The channel itself may be gone by now (a party does not pin it after its
+  // wake-up), so only the Sudog's own record is read.
   GORT_CHECK(!queued && next == nullptr && prev == nullptr,
              "sudog %p of channel %p still queued when its frame ended (next %p, prev %p)", static_cast<void*>(this),
              static_cast<void*>(c), static_cast<void*>(next), static_cast<void*>(prev));

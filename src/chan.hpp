@@ -157,7 +157,7 @@ struct waitq {
       last = x;
       sg->prev = nullptr;
       live_add(LiveKind::kSudogs, -1);
-        mark_queued(sg, false);
+      mark_queued(sg, false);
       return;
     }
     if (y != nullptr) {  // start of queue
@@ -165,7 +165,7 @@ struct waitq {
       first.store(y, std::memory_order_relaxed);
       sg->next = nullptr;
       live_add(LiveKind::kSudogs, -1);
-        mark_queued(sg, false);
+      mark_queued(sg, false);
       return;
     }
     // x == y == nullptr: either the only element, or already removed.
@@ -173,7 +173,7 @@ struct waitq {
       first.store(nullptr, std::memory_order_relaxed);
       last = nullptr;
       live_add(LiveKind::kSudogs, -1);
-        mark_queued(sg, false);
+      mark_queued(sg, false);
     }
   }
 };
