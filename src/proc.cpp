@@ -734,7 +734,35 @@ void resetspinning(M* m) {
 
 // Steals half of some other P's queue (Go's stealWork); on its first round it also
 // runs the due timers of the Ps it passes, and takes what they readied.
-G* steal_work(M* m);
+G* steal_work(M* m) {
+  P* self = m->p;
+  const std::uint32_t n = static_cast<std::uint32_t>(sched.gomaxprocs);
+  std::int64_t now = 0;
+  for (int round = 0; round < kStealRounds; ++round) {
+    const bool steal_runnext = round == kStealRounds - 1;
+    const bool seeded = sched.randomize.load(std::memory_order_relaxed);
+    std::uint32_t start = (seeded ? wyrand(&self->sched_rand) : fastrand(m)) % n;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      P* victim = sched.allp[(start + i) % n];
+      if (victim == self) continue;
+      // Due timers of a P that is busy (or idle): run them here (Go's stealWork).
+      if (round == 0 && victim->timers.when0.load(std::memory_order_relaxed) != 0) {
+        if (now == 0) now = nanotime();
+        if (victim->timers.when0.load(std::memory_order_acquire) <= now) {
+          check_timers(victim, now);
+          bool from_runnext;
+          if (G* gp = self->runq.get(&from_runnext)) return gp;
+        }
+      }
+      const bool running = victim->status.load(std::memory_order_relaxed) == PStatus::kRunning;
+      if (G* gp = victim->runq.steal_into(self->runq, steal_runnext, running)) {
+        counter_add(self->steals);
+        return gp;
+      }
+    }
+  }
+  return nullptr;
+}
 
 // A non-blocking look at the network poller, when goroutines wait for I/O and no M is
 // blocked in it already: the first goroutine it made ready (for this M, which holds a
@@ -770,36 +798,6 @@ G* netpoll_ready_now() {
   if (tick % kGlobalCheckTicks != 0) return nullptr;
   if (G* gp = netpoll_ready_now()) return gp;
   return steal_work(m);
-}
-
-G* steal_work(M* m) {
-  P* self = m->p;
-  const std::uint32_t n = static_cast<std::uint32_t>(sched.gomaxprocs);
-  std::int64_t now = 0;
-  for (int round = 0; round < kStealRounds; ++round) {
-    const bool steal_runnext = round == kStealRounds - 1;
-    const bool seeded = sched.randomize.load(std::memory_order_relaxed);
-    std::uint32_t start = (seeded ? wyrand(&self->sched_rand) : fastrand(m)) % n;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      P* victim = sched.allp[(start + i) % n];
-      if (victim == self) continue;
-      // Due timers of a P that is busy (or idle): run them here (Go's stealWork).
-      if (round == 0 && victim->timers.when0.load(std::memory_order_relaxed) != 0) {
-        if (now == 0) now = nanotime();
-        if (victim->timers.when0.load(std::memory_order_acquire) <= now) {
-          check_timers(victim, now);
-          bool from_runnext;
-          if (G* gp = self->runq.get(&from_runnext)) return gp;
-        }
-      }
-      const bool running = victim->status.load(std::memory_order_relaxed) == PStatus::kRunning;
-      if (G* gp = victim->runq.steal_into(self->runq, steal_runnext, running)) {
-        counter_add(self->steals);
-        return gp;
-      }
-    }
-  }
-  return nullptr;
 }
 
 // Finds a goroutine to run, sleeping while there is none.  Null once the runtime is

@@ -209,9 +209,8 @@ void unlink_rest(const SelectState& st, const Sudog* except, const hchan* skip) 
 
 // The channel pass 3 need not lock: the fired case's, unless another case of the
 // select waits there too.
-const hchan* fired_only_channel(CaseList cases, const SelectState& st, std::size_t index, const Sudog* fired,
-                                std::size_t nchans) {
-  if (nchans != st.norder) {
+const hchan* fired_only_channel(CaseList cases, const SelectState& st, std::size_t index, const Sudog* fired) {
+  if (st.locks.n != st.norder) {
     for (std::size_t k = 0; k < st.norder; ++k)
       if (st.lockorder[k] != index && cases[st.lockorder[k]].c == fired->c) return nullptr;
   }
@@ -358,7 +357,7 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, hchan** chans, Sudog
     // a value a sender had already handed over.
     if (auto* fired = static_cast<Sudog*>(w.param)) {
       const auto index = static_cast<std::size_t>(reinterpret_cast<SudogSlot*>(fired) - sudogs);
-      unlink_rest(st, fired, fired_only_channel(cases, st, index, fired, nchans));
+      unlink_rest(st, fired, fired_only_channel(cases, st, index, fired));
       if (!fired->is_send && fired->success && fired->destroy != nullptr) fired->destroy(fired->elem);
       if (fired->reap) chan_release_orphan(fired->c);
     } else if (!st.cancelled) {
@@ -371,7 +370,7 @@ SelectResult selectgo(CaseList cases, std::uint16_t* order, hchan** chans, Sudog
   // Pass 3: unlink the Sudogs that did not fire.
   auto* fired = static_cast<Sudog*>(w.param);
   const auto index = static_cast<std::size_t>(reinterpret_cast<SudogSlot*>(fired) - sudogs);
-  unlink_rest(st, fired, fired_only_channel(cases, st, index, fired, nchans));
+  unlink_rest(st, fired, fired_only_channel(cases, st, index, fired));
   if (fired->reap) chan_release_orphan(fired->c);
   if (fired->is_send && !fired->success) panic("send on closed channel");  // closed while waiting
   return {index, fired->success};

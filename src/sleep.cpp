@@ -127,12 +127,24 @@ struct Rearm {
   bool drained = false;  // a value of the old schedule was dropped
 };
 
-// Runs inside modtimer, while reset or Ticker::reset holds core->mu, or inside
-// modtimer_armed under the timer's heap lock (see Locking above).
+// Runs inside modtimer, while rearm holds core->mu, or inside modtimer_armed under the
+// timer's heap lock (see Locking above).
 void rearm_disarmed(void* arg, bool was_armed) GORT_NO_THREAD_SAFETY_ANALYSIS {
   auto* r = static_cast<Rearm*>(arg);
   if (!was_armed && r->counts_refs) r->core->refs.fetch_add(1, std::memory_order_relaxed);
   r->drained = drain(r->core);
+}
+
+// Timer::reset and Ticker::reset: re-arms core's timer for `when` and `period`,
+// dropping a value of the old schedule.  True if the old schedule was armed or had left
+// a value.  An armed timer moves under its heap's lock alone (see Locking above).
+bool rearm(TimerCore* core, std::int64_t when, std::int64_t period, bool counts_refs) {
+  Rearm r{.core = core, .counts_refs = counts_refs};
+  if (modtimer_armed(&core->t, when, period, rearm_disarmed, &r)) return true;
+  core->mu.lock();
+  const bool was_armed = modtimer(&core->t, when, period, rearm_disarmed, &r);
+  core->mu.unlock();
+  return was_armed || r.drained;
 }
 
 Chan<Clock::time_point> new_channel_timer(TimerCore*& core, Clock::duration d, std::int64_t period) {
@@ -190,13 +202,7 @@ bool Timer::stop() {
 bool Timer::reset(Clock::duration d) {
   if (core_ == nullptr) return false;
   detail::require_runtime("Timer::reset");
-  const std::int64_t when = detail::deadline_after(d);
-  detail::Rearm rearm{.core = core_, .counts_refs = !c_};
-  if (detail::modtimer_armed(&core_->t, when, 0, detail::rearm_disarmed, &rearm)) return true;
-  core_->mu.lock();
-  const bool was_active = detail::modtimer(&core_->t, when, 0, detail::rearm_disarmed, &rearm);
-  core_->mu.unlock();
-  return was_active || rearm.drained;
+  return detail::rearm(core_, detail::deadline_after(d), 0, /*counts_refs=*/!c_);
 }
 
 RecvChan<Clock::time_point> after(Clock::duration d) {
@@ -247,12 +253,7 @@ void Ticker::reset(Clock::duration d) {
   if (d <= Clock::duration::zero()) panic("non-positive interval for Ticker.Reset");
   if (core_ == nullptr) return;
   detail::require_runtime("Ticker::reset");
-  const std::int64_t when = detail::deadline_after(d);
-  detail::Rearm rearm{.core = core_, .counts_refs = false};
-  if (detail::modtimer_armed(&core_->t, when, detail::saturated_ns(d), detail::rearm_disarmed, &rearm)) return;
-  core_->mu.lock();
-  detail::modtimer(&core_->t, when, detail::saturated_ns(d), detail::rearm_disarmed, &rearm);
-  core_->mu.unlock();
+  detail::rearm(core_, detail::deadline_after(d), detail::saturated_ns(d), /*counts_refs=*/false);
 }
 
 }  // namespace gort
